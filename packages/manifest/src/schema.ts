@@ -27,7 +27,7 @@ const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date as YYYY
 const retentionPeriod = z
   .string()
   .regex(
-    /^(P(\d+Y)?(\d+M)?(\d+W)?(\d+D)?|account-lifetime)$/,
+    /^(P(?=\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?|account-lifetime)$/,
     "expected an ISO 8601 duration such as P3Y or P180D, or account-lifetime",
   );
 
@@ -57,7 +57,9 @@ export const Region = z.strictObject({
   id,
   name: LocalizedText,
   /** ISO 3166-1 alpha-2 country code. */
-  country: z.string().regex(/^[A-Z]{2}$/),
+  country: z
+    .string()
+    .regex(/^[A-Z]{2}$/, "expected an ISO 3166-1 alpha-2 country code in capitals, such as CN"),
   default: z.boolean().default(false),
 });
 
@@ -165,7 +167,11 @@ export const DataCategory = z
         message: "a category stored on the server needs a retention rule",
       });
     if (c.storage === "device-only" && c.fields.some((f) => f.lookup))
-      ctx.addIssue({ code: "custom", path: ["fields"], message: "device-only data has no server-side lookups" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["fields"],
+        message: "device-only data has no server-side lookups",
+      });
   });
 export type DataCategory = z.infer<typeof DataCategory>;
 
@@ -347,7 +353,9 @@ export const Children = z.strictObject({
   /** Children's PI is sensitive as a whole; guardians consent separately. */
   guardianConsent: z.literal("separate"),
   /** Shown to guardians: login accounts, duration, consumption. */
-  guardianVisibility: z.array(z.enum(["login-accounts", "login-duration", "consumption", "behaviour"])).min(1),
+  guardianVisibility: z
+    .array(z.enum(["login-accounts", "login-duration", "consumption", "behaviour"]))
+    .min(1),
   /** Role that approves staff access to children's PI (CHD-8). */
   accessApprover: z.string().max(64),
   /** Sharing outside the group requires guardian consent (CHD-9). */
@@ -378,7 +386,14 @@ export const Document = z.strictObject({
 export const Manifest = z.strictObject({
   manifestVersion: z.literal(1),
   /** The policy version this manifest is; rendered documents carry it. */
-  version: z.string().min(1).max(40),
+  version: z
+    .string()
+    .min(1)
+    .max(40)
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._+-]*$/,
+      "a version is letters, digits, dots, dashes, plus or underscores, starting with a letter or digit (e.g. 2024-03-26)",
+    ),
   product: z.strictObject({ id, name: LocalizedText }),
   controller: z.strictObject({
     name: LocalizedText,
@@ -389,6 +404,7 @@ export const Manifest = z.strictObject({
     email: z.string().email().max(200),
     department: LocalizedText,
     responseWorkingDays: z.number().int().min(1).max(60),
+    /** Where to go when the reply does not satisfy, as verb phrases ("complain to …", "file a lawsuit with …"). */
     escalation: z.array(LocalizedText).min(1),
   }),
   documents: z.array(Document).min(1),

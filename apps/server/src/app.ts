@@ -1,0 +1,224 @@
+import { readFile } from "node:fs/promises";
+import { type Clock, newId, systemClock } from "@custos/core";
+import type { LoadedManifest } from "@custos/manifest";
+import {
+  createJobQueue,
+  createManifestRepo,
+  createVault,
+  createWorker,
+  type Database,
+  envKeyProvider,
+  fileKeyProvider,
+  type JobHandler,
+  type Vault,
+} from "@custos/store";
+import cookie from "@fastify/cookie";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import Fastify, { type FastifyInstance } from "fastify";
+import {
+  createJsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+} from "fastify-type-provider-zod";
+import { sql } from "kysely";
+import { createTransport } from "nodemailer";
+import type { Logger } from "pino";
+import type { Config } from "./config.ts";
+import { registerErrorHandling } from "./errors.ts";
+import { createLogger, serializeError } from "./logging.ts";
+import { registerDevOutboxRoutes } from "./notifications/notification-routes.ts";
+import { createNotifier, DELIVER_JOB, type MailTransport, type Notifier } from "./notifications/notifier.ts";
+import { registerPolicyRoutes } from "./policy/policy-routes.ts";
+import { createPolicyService } from "./policy/policy-service.ts";
+import { registerCsrf } from "./security/csrf.ts";
+import { registerSecurity } from "./security/security-plugins.ts";
+import { registerMetrics } from "./system/metrics.ts";
+import { registerSystemRoutes } from "./system/system-routes.ts";
+import { registerWebRoutes } from "./web/web-routes.ts";
+
+/** Everything the server is built from. Tests swap any part; nothing else is global. */
+export type AppDeps = {
+  config: Config;
+  database: Database;
+  manifest: LoadedManifest;
+  clock?: Clock;
+  /** The vault; built from the configured master key when absent. */
+  vault?: Vault;
+  notifier?: Notifier;
+  /** A pino logger (already redacting); built from the config when absent. */
+  logger?: Logger;
+  /** SMTP transport for email; built from SMTP_URL when absent. */
+  mailTransport?: MailTransport;
+  /** Run the jobs worker inside this process (default true; PGlite allows nothing else). */
+  startWorker?: boolean;
+  /** How often the worker looks for due jobs, in ms. */
+  workerPollMs?: number;
+  /** The built web app folder (default apps/web/dist). */
+  webDistDir?: string;
+};
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{8,64}$/;
+
+/** The services the app was built from, for the CLI (demo data) and tests. */
+export type AppServices = {
+  db: Database["db"];
+  vault: Vault;
+  notifier: Notifier;
+  clock: Clock;
+  manifest: LoadedManifest;
+};
+
+declare module "fastify" {
+  interface FastifyInstance {
+    custos: AppServices;
+  }
+}
+
+/** The one composition root: builds the Fastify app with every plugin, service and route. */
+export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, database, manifest } = deps;
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger ?? createLogger({ level: config.logLevel });
+  const https = config.tls
+    ? { https: { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) } }
+    : {};
+
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: config.bodyLimit,
+    // Fastify accepts a hop count too (proxy-addr), though its types list only boolean and string.
+    trustProxy: config.trustProxy as boolean | string,
+    requestIdHeader: false,
+    // A client's id is kept only when it is a plain token: it ends up in logs and headers.
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID_RE.test(given) ? given : newId();
+    },
+    routerOptions: { maxParamLength: 200 },
+    ...https,
+  }) as unknown as FastifyInstance;
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  registerErrorHandling(app);
+
+  await app.register(cookie);
+  await registerSecurity(app, config);
+  registerCsrf(app, { publicUrl: config.publicUrl });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Custos API",
+        version: "1",
+        description:
+          "Custos: the personal-information protection platform that a privacy policy promises. Errors always have the shape `{ error: { code, message, details?, requestId } }`.",
+      },
+      servers: [{ url: config.publicUrl }],
+      tags: [
+        { name: "policy", description: "The published privacy policy, its lists and downloads" },
+        { name: "session", description: "Browser sessions and CSRF tokens" },
+        { name: "notifications", description: "Messages to people: email, SMS, push, in-app inbox" },
+        { name: "system", description: "Health and metrics" },
+      ],
+    },
+    transform: createJsonSchemaTransform({
+      skipList: [
+        "/docs",
+        "/docs/",
+        "/docs/json",
+        "/docs/yaml",
+        "/docs/static/*",
+        "/docs/*",
+        "/docs/initOAuth",
+        "/docs/uiConfig",
+      ],
+    }),
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, {
+    routePrefix: "/docs",
+    staticCSP: true,
+    // Drop upgrade-insecure-requests on plain-HTTP deployments (it would break localhost).
+    transformStaticCSP: (header) =>
+      config.publicUrl.startsWith("https:") ? header : header.replace(/\s*upgrade-insecure-requests;?/, ""),
+  });
+
+  const metrics = registerMetrics(app);
+
+  // Services.
+  const db = database.db;
+  const vault = deps.vault ?? createVault({ db, keyProvider: masterKeyProvider(config) });
+  const jobs = createJobQueue(db, { clock });
+  const notifier =
+    deps.notifier ??
+    createNotifier({
+      db,
+      vault,
+      jobs,
+      transport: deps.mailTransport ?? (config.smtpUrl ? createTransport(config.smtpUrl) : undefined),
+      mailFrom: config.mailFrom,
+      clock,
+    });
+  const policyService = createPolicyService({ versions: createManifestRepo(db) });
+  await policyService.ensurePublished(manifest);
+
+  app.decorate("custos", { db, vault, notifier, clock, manifest });
+
+  // Routes.
+  registerSystemRoutes(app, {
+    pingDatabase: async () => {
+      await sql`select 1`.execute(db);
+    },
+    manifest: { version: manifest.manifest.version, hash: manifest.hash },
+    metrics,
+  });
+  registerPolicyRoutes(app, { policyService });
+  if (config.dev) registerDevOutboxRoutes(app, { notifier });
+  await registerWebRoutes(app, { distDir: deps.webDistDir });
+
+  // The jobs worker runs inside the server process and stops with it.
+  if (deps.startWorker !== false) {
+    /** Logs a failed run (the worker records it and retries with backoff); never the payload. */
+    const logged =
+      (handler: JobHandler): JobHandler =>
+      async (ctx) => {
+        try {
+          await handler(ctx);
+        } catch (err) {
+          const { id, kind, attempts, maxAttempts } = ctx.job;
+          app.log.warn({ err: serializeError(err), job: id, kind, attempts, maxAttempts }, "job failed");
+          throw err;
+        }
+      };
+    const worker = createWorker({
+      db,
+      clock,
+      pollMs: deps.workerPollMs ?? 500,
+      handlers: {
+        [DELIVER_JOB]: logged(({ job }) =>
+          notifier.deliver(job.payload, { attempt: job.attempts, maxAttempts: job.maxAttempts }),
+        ),
+      },
+      onError: (err) => app.log.error({ err: serializeError(err) }, "jobs worker could not poll"),
+    });
+    app.addHook("onReady", async () => {
+      worker.start();
+    });
+    app.addHook("onClose", async () => {
+      await worker.stop();
+    });
+  }
+
+  return app;
+}
+
+function masterKeyProvider(config: Config) {
+  return config.masterKey ? envKeyProvider(config.masterKey) : fileKeyProvider(config.masterKeyFile);
+}

@@ -1,0 +1,228 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * Server configuration, parsed once at start-up from the environment. This module is the only
+ * reader of `process.env`; everything else receives a `Config`.
+ */
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const TRUE_WORDS = ["1", "true", "yes", "on"];
+const FALSE_WORDS = ["0", "false", "no", "off", ""];
+
+const flag = (name: string) =>
+  z
+    .string()
+    .max(10)
+    .optional()
+    .transform((value, ctx) => {
+      const v = (value ?? "").trim().toLowerCase();
+      if (TRUE_WORDS.includes(v)) return true;
+      if (FALSE_WORDS.includes(v)) return false;
+      ctx.addIssue({ code: "custom", message: `${name} must be one of 1/true/yes/on or 0/false/no/off` });
+      return z.NEVER;
+    });
+
+const optionalText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+const urlWithProtocols = (name: string, protocols: string[], example: string) =>
+  optionalText(2000).superRefine((value, ctx) => {
+    if (value === undefined) return;
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      ctx.addIssue({ code: "custom", message: `${name} must be a URL such as ${example}` });
+      return;
+    }
+    if (!protocols.includes(parsed.protocol))
+      ctx.addIssue({
+        code: "custom",
+        message: `${name} must start with ${protocols.map((p) => `${p}//`).join(" or ")} (for example ${example})`,
+      });
+  });
+
+const EnvSchema = z.object({
+  PORT: z
+    .string()
+    .max(10)
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === "") return 8787;
+      const n = Number(value.trim());
+      if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 0 || n > 65535) {
+        ctx.addIssue({ code: "custom", message: "PORT must be a whole number from 0 to 65535 (e.g. 8787)" });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  HOST: optionalText(255).transform((v) => v ?? "127.0.0.1"),
+  DATABASE_URL: urlWithProtocols(
+    "DATABASE_URL",
+    ["postgres:", "postgresql:"],
+    "postgres://user@127.0.0.1:5432/custos",
+  ),
+  CUSTOS_DATA_DIR: optionalText(1000).transform((v) => v ?? ".custos-data"),
+  CUSTOS_MANIFEST: optionalText(1000),
+  CUSTOS_MASTER_KEY: optionalText(200).superRefine((value, ctx) => {
+    if (value === undefined) return;
+    const ok = /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, "base64").length === 32;
+    if (!ok)
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "CUSTOS_MASTER_KEY must be 32 random bytes in base64 (44 characters); create one with `openssl rand -base64 32`",
+      });
+  }),
+  CUSTOS_MASTER_KEY_FILE: optionalText(1000),
+  PUBLIC_URL: urlWithProtocols("PUBLIC_URL", ["http:", "https:"], "https://privacy.example.com"),
+  SMTP_URL: urlWithProtocols("SMTP_URL", ["smtp:", "smtps:"], "smtp://127.0.0.1:2525"),
+  MAIL_FROM: optionalText(320).superRefine((value, ctx) => {
+    if (value === undefined) return;
+    const address = /<([^<>]+)>\s*$/.exec(value)?.[1] ?? value;
+    if (!z.email().safeParse(address.trim()).success)
+      ctx.addIssue({
+        code: "custom",
+        message: "MAIL_FROM must be an address such as privacy@example.com or Custos <privacy@example.com>",
+      });
+  }),
+  LOG_LEVEL: optionalText(10).superRefine((value, ctx) => {
+    if (value !== undefined && !(LOG_LEVELS as readonly string[]).includes(value))
+      ctx.addIssue({ code: "custom", message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` });
+  }),
+  CUSTOS_DEV: flag("CUSTOS_DEV"),
+  TLS_CERT_FILE: optionalText(1000),
+  TLS_KEY_FILE: optionalText(1000),
+  TRUST_PROXY: optionalText(500).transform((value, ctx): boolean | number | string => {
+    if (value === undefined) return false;
+    const v = value.toLowerCase();
+    // A number is a count of proxy hops to trust (0 = none).
+    if (/^\d+$/.test(v)) return Number(v) === 0 ? false : Number(v);
+    if (TRUE_WORDS.includes(v)) return true;
+    if (FALSE_WORDS.includes(v)) return false;
+    if (/^[0-9a-f.:/,\s]+$/i.test(v)) return value;
+    ctx.addIssue({
+      code: "custom",
+      message:
+        "TRUST_PROXY must be true/false, a number of proxy hops, or a comma-separated list of proxy IPs/CIDRs",
+    });
+    return z.NEVER;
+  }),
+  RATE_LIMIT_MAX: z
+    .string()
+    .max(10)
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === "") return 600;
+      if (!/^\d+$/.test(value.trim()) || Number(value) < 1) {
+        ctx.addIssue({
+          code: "custom",
+          message: "RATE_LIMIT_MAX must be a whole number of requests per minute per client, at least 1",
+        });
+        return z.NEVER;
+      }
+      return Number(value);
+    }),
+});
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type Config = {
+  port: number;
+  host: string;
+  /** PostgreSQL URL; undefined means embedded PGlite in `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** Manifest file; undefined means the default manifest shipped with @custos/manifest. */
+  manifestPath: string | undefined;
+  /** Base64 master key from the environment, when given (it wins over the file). */
+  masterKey: string | undefined;
+  masterKeyFile: string;
+  /** The public origin people reach the server at (links in mail, CSRF origin check). */
+  publicUrl: string;
+  /** SMTP server URL; undefined means email only lands in the dev outbox. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  logLevel: LogLevel;
+  /** Development mode: the dev outbox is visible at /api/v1/dev/outbox and in the console. */
+  dev: boolean;
+  tls: { certFile: string; keyFile: string } | undefined;
+  trustProxy: boolean | number | string;
+  /** Requests per minute per client address. */
+  rateLimitMax: number;
+  /** Largest accepted request body, in bytes. */
+  bodyLimit: number;
+};
+
+/** Raised when the environment is invalid; the message names each variable and what it expects. */
+export class ConfigError extends Error {
+  readonly problems: { variable: string; message: string }[];
+  constructor(problems: { variable: string; message: string }[]) {
+    super(
+      `Invalid configuration:\n${problems.map((p) => `  - ${p.variable}: ${p.message}`).join("\n")}\nFix the environment variables above and start again.`,
+    );
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Parses the environment into a `Config`, failing fast with one line per bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const picked: Record<string, string | undefined> = {};
+  for (const key of Object.keys(EnvSchema.shape)) picked[key] = env[key];
+  const parsed = EnvSchema.safeParse(picked);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const variable = String(issue.path[0] ?? "environment");
+        const message =
+          issue.code === "too_big"
+            ? `${variable} is too long (at most ${String(issue.maximum)} characters)`
+            : issue.message;
+        return { variable, message };
+      }),
+    );
+  }
+  const e = parsed.data;
+  const problems: { variable: string; message: string }[] = [];
+  if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined))
+    problems.push({
+      variable: e.TLS_CERT_FILE === undefined ? "TLS_CERT_FILE" : "TLS_KEY_FILE",
+      message: "TLS_CERT_FILE and TLS_KEY_FILE must be set together (PEM certificate and private key files)",
+    });
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const scheme = e.TLS_CERT_FILE ? "https" : "http";
+  const displayHost = e.HOST === "0.0.0.0" || e.HOST === "::" ? "localhost" : e.HOST;
+  const publicUrl = (
+    e.PUBLIC_URL ?? `${scheme}://${displayHost.includes(":") ? `[${displayHost}]` : displayHost}:${e.PORT}`
+  ).replace(/\/+$/, "");
+
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.CUSTOS_DATA_DIR,
+    manifestPath: e.CUSTOS_MANIFEST,
+    masterKey: e.CUSTOS_MASTER_KEY,
+    masterKeyFile: e.CUSTOS_MASTER_KEY_FILE ?? path.join(e.CUSTOS_DATA_DIR, "master.key"),
+    publicUrl,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM ?? "Custos <no-reply@localhost>",
+    logLevel: (e.LOG_LEVEL as LogLevel | undefined) ?? "info",
+    dev: e.CUSTOS_DEV,
+    tls:
+      e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : undefined,
+    trustProxy: e.TRUST_PROXY,
+    rateLimitMax: e.RATE_LIMIT_MAX,
+    bodyLimit: 1024 * 1024,
+  };
+}

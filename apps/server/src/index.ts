@@ -1,0 +1,16 @@
+export type { AppServices } from "./app.ts";
+export { type AppDeps, createApp } from "./app.ts";
+export { type Config, ConfigError, loadConfig } from "./config.ts";
+export { type DemoSummary, formatDemoSummary, isEmptyOfSubjects, seedDemo } from "./demo/demo-data.ts";
+export { assertOwned, ErrorBody } from "./errors.ts";
+export { createLogger, scrubText } from "./logging.ts";
+export {
+  createNotifier,
+  DELIVER_JOB,
+  type MailTransport,
+  type Notifier,
+  type SendInput,
+} from "./notifications/notifier.ts";
+export { TEMPLATE_IDS, type TemplateId } from "./notifications/templates.ts";
+export { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from "./security/csrf.ts";
+export { StartError, type StartedServer, startServer } from "./start.ts";

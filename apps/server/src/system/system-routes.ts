@@ -1,0 +1,85 @@
+import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { errorResponses } from "../errors.ts";
+import type { Metrics } from "./metrics.ts";
+
+type Deps = {
+  /** Resolves when the database answers; rejects when it does not. */
+  pingDatabase: () => Promise<void>;
+  manifest: { version: string; hash: string };
+  metrics: Metrics;
+};
+
+const Health = z.object({
+  status: z.enum(["ok", "unavailable"]),
+  database: z.enum(["up", "down"]),
+  manifest: z.object({ version: z.string().max(40), hash: z.string().max(128) }),
+});
+
+export function registerSystemRoutes(app: FastifyInstance, deps: Deps): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get(
+    "/healthz",
+    {
+      config: { rateLimit: false },
+      schema: {
+        tags: ["system"],
+        operationId: "getHealth",
+        summary: "Health check",
+        description:
+          "200 when the database answers, 503 when it does not. Names the manifest version in force.",
+        response: { 200: Health, 503: Health, 500: errorResponses[500] },
+      },
+    },
+    async (request, reply) => {
+      let up = true;
+      try {
+        await Promise.race([
+          deps.pingDatabase(),
+          new Promise((_, reject) =>
+            setTimeout(() => reject(new Error("database ping timed out")), 2000).unref(),
+          ),
+        ]);
+      } catch (err) {
+        up = false;
+        request.log.warn({ err }, "database ping failed");
+      }
+      reply.header("cache-control", "no-store");
+      return reply.code(up ? 200 : 503).send({
+        status: up ? "ok" : "unavailable",
+        database: up ? "up" : "down",
+        manifest: deps.manifest,
+      });
+    },
+  );
+
+  r.get(
+    "/metrics",
+    {
+      config: { rateLimit: false },
+      schema: {
+        tags: ["system"],
+        operationId: "getMetrics",
+        summary: "Prometheus metrics",
+        description:
+          "Text exposition format: process metrics and HTTP request durations by route and status.",
+        produces: ["text/plain"],
+        response: { 200: z.string().describe("Prometheus text exposition format") },
+      },
+    },
+    async (_request, reply) => {
+      const text = await deps.metrics.registry.metrics();
+      return reply.type(deps.metrics.registry.contentType).header("cache-control", "no-store").send(text);
+    },
+  );
+
+  r.get(
+    "/openapi.json",
+    { schema: { hide: true }, config: { rateLimit: false } },
+    async (_request, reply) => {
+      return reply.type("application/json; charset=utf-8").send(JSON.stringify(app.swagger()));
+    },
+  );
+}

@@ -1,0 +1,84 @@
+import { type KeyboardEvent, type ReactNode, useEffect, useId, useRef } from "react";
+import { useTranslation } from "react-i18next";
+import { Button } from "./Button.tsx";
+
+const FOCUSABLE =
+  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+/**
+ * A modal dialog on the native <dialog> element: the page behind is inert, Escape closes it,
+ * Tab cycles inside it, and focus returns to whatever opened it.
+ */
+export const Dialog = ({
+  open,
+  onClose,
+  title,
+  children,
+  footer,
+}: {
+  open: boolean;
+  onClose: () => void;
+  title: ReactNode;
+  children?: ReactNode;
+  footer?: ReactNode;
+}) => {
+  const { t } = useTranslation();
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  const returnTo = useRef<HTMLElement | null>(null);
+
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (open && !dialog.open) {
+      returnTo.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+      dialog.showModal();
+    } else if (!open && dialog.open) {
+      dialog.close();
+    }
+  }, [open]);
+
+  // Escape fires "cancel" then "close"; any close (Escape, form method=dialog) syncs state back.
+  const handleClose = () => {
+    returnTo.current?.focus();
+    if (open) onClose();
+  };
+
+  const trapTab = (event: KeyboardEvent<HTMLDialogElement>) => {
+    if (event.key !== "Tab" || !ref.current) return;
+    const items = Array.from(ref.current.querySelectorAll<HTMLElement>(FOCUSABLE));
+    const first = items[0];
+    const last = items[items.length - 1];
+    if (!first || !last) return;
+    if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  };
+
+  return (
+    <dialog
+      ref={ref}
+      className="ui-dialog"
+      aria-labelledby={titleId}
+      onClose={handleClose}
+      onKeyDown={trapTab}
+    >
+      <div className="ui-dialog__inner">
+        <div className="ui-dialog__header">
+          <h2 className="ui-dialog__title" id={titleId}>
+            {title}
+          </h2>
+          <Button variant="ghost" size="sm" onClick={onClose} aria-label={t("common.close")}>
+            <span aria-hidden="true">✕</span>
+          </Button>
+        </div>
+        {children ? <div>{children}</div> : null}
+        {footer ? <div className="ui-dialog__footer">{footer}</div> : null}
+      </div>
+    </dialog>
+  );
+};

@@ -1,0 +1,44 @@
+import { healthzBenchmark } from "./healthz.ts";
+import type { Benchmark, BenchResult } from "./types.ts";
+
+export type { Benchmark, BenchResult } from "./types.ts";
+
+/** Every benchmark, in the order `npm run bench` runs them. */
+export const benchmarks: Benchmark[] = [healthzBenchmark];
+
+export async function runBenchmarks(options: {
+  names: string[];
+  json: boolean;
+  quick: boolean;
+  out?: (line: string) => void;
+}): Promise<number> {
+  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const unknown = options.names.filter((n) => !benchmarks.some((b) => b.name === n));
+  if (unknown.length > 0) {
+    out(
+      `Unknown benchmark(s): ${unknown.join(", ")}. Available: ${benchmarks.map((b) => b.name).join(", ")}.`,
+    );
+    return 2;
+  }
+  const selected = options.names.length
+    ? benchmarks.filter((b) => options.names.includes(b.name))
+    : benchmarks;
+  // Progress goes to stderr in JSON mode so that stdout stays one JSON object a line.
+  const log = options.json ? (line: string) => process.stderr.write(`${line}\n`) : out;
+  let failed = 0;
+  for (const bench of selected) {
+    log(`${bench.name}: ${bench.description}`);
+    try {
+      const results = await bench.run({ quick: options.quick, log });
+      for (const r of results) out(options.json ? JSON.stringify(r) : formatResult(r));
+    } catch (error) {
+      failed++;
+      log(`  failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+function formatResult(r: BenchResult): string {
+  return `  ${r.metric}: ${r.value} ${r.unit} vs ${r.peer} ${r.peerValue} ${r.unit} → ratio ${r.ratio}${r.target ? ` (target ${r.target})` : ""}`;
+}

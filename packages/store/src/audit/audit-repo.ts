@@ -1,0 +1,358 @@
+import type { ChainEvent } from "@custos/core";
+import { type Generated, type Kysely, sql } from "kysely";
+import type { DB, Jsonb, Timestamp } from "../db-types.ts";
+
+/** Row types of migrations/0100_audit_ledger.sql. */
+export type AuditEventsTable = {
+  id: Generated<number>;
+  occurred_at: Timestamp;
+  actor_type: string;
+  actor_id: string;
+  action: string;
+  subject_id: string | null;
+  category: string | null;
+  purpose: string | null;
+  outcome: string;
+  reason: string | null;
+  request_id: string | null;
+  details: Jsonb<Record<string, unknown>>;
+  batch_id: number | null;
+};
+
+export type AuditBatchesTable = {
+  batch_id: number;
+  first_event_id: number;
+  last_event_id: number;
+  event_count: number;
+  prev_hash: Buffer;
+  hash: Buffer;
+  event_hashes: Buffer;
+  sealed_at: Timestamp;
+};
+
+export type AuditCountsTable = {
+  service: string;
+  purpose: string;
+  category: string;
+  minute: Timestamp;
+  count: number;
+  folded_count: number;
+};
+
+export type AuditTables = {
+  audit_events: AuditEventsTable;
+  audit_batches: AuditBatchesTable;
+  audit_counts: AuditCountsTable;
+};
+
+/** Any database handle or transaction; the audit tables are added to its type here. */
+export type AuditDb = Kysely<DB> | Kysely<DB & AuditTables>;
+type Db = Kysely<DB & AuditTables>;
+
+function withAudit(db: AuditDb): Db {
+  return (db as Kysely<DB>).withTables<AuditTables>() as unknown as Db;
+}
+
+/** An advisory-lock key (arbitrary constant) that serialises sealers on one database. */
+const SEAL_LOCK_ID = 4_242_000_100;
+
+export type NewAuditEventRow = {
+  occurredAt: Date;
+  actorType: string;
+  actorId: string;
+  action: string;
+  subjectId: string | null;
+  category: string | null;
+  purpose: string | null;
+  outcome: string;
+  reason: string | null;
+  requestId: string | null;
+  details: Record<string, unknown>;
+};
+
+/** A stored event in the shape the hash chain reads (see ChainEvent), plus its batch. */
+export type StoredAuditEvent = ChainEvent & { batchId: number | null; details: Record<string, unknown> };
+
+export type StoredBatch = {
+  batchId: number;
+  firstEventId: number;
+  lastEventId: number;
+  eventCount: number;
+  prevHash: Buffer;
+  hash: Buffer;
+  eventHashes: Buffer;
+  sealedAt: Date;
+};
+
+export type AuditListFilter = {
+  subjectId?: string | undefined;
+  actorId?: string | undefined;
+  action?: string | undefined;
+  category?: string | undefined;
+  outcome?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  /** Return events with id below this one (newest first). */
+  beforeId?: number | undefined;
+  limit: number;
+};
+
+const CHAIN_COLUMNS = [
+  "id",
+  "occurred_at as occurredAt",
+  "actor_type as actorType",
+  "actor_id as actorId",
+  "action",
+  "subject_id as subjectId",
+  "category",
+  "purpose",
+  "outcome",
+  "reason",
+  "request_id as requestId",
+  "details",
+  "batch_id as batchId",
+] as const;
+
+const BATCH_COLUMNS = [
+  "batch_id as batchId",
+  "first_event_id as firstEventId",
+  "last_event_id as lastEventId",
+  "event_count as eventCount",
+  "prev_hash as prevHash",
+  "hash",
+  "event_hashes as eventHashes",
+  "sealed_at as sealedAt",
+] as const;
+
+/** Rows per INSERT statement: 11 parameters each, well below PostgreSQL's 65535. */
+const INSERT_CHUNK = 1000;
+
+/** The only code that runs SQL on the audit tables. Every function takes `db` or a transaction. */
+export const auditRepo = {
+  async insertEvents(db: AuditDb, rows: readonly NewAuditEventRow[]): Promise<number[]> {
+    const ids: number[] = [];
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      const values = rows.slice(i, i + INSERT_CHUNK).map((r) => ({
+        occurred_at: r.occurredAt,
+        actor_type: r.actorType,
+        actor_id: r.actorId,
+        action: r.action,
+        subject_id: r.subjectId,
+        category: r.category,
+        purpose: r.purpose,
+        outcome: r.outcome,
+        reason: r.reason,
+        request_id: r.requestId,
+        details: JSON.stringify(r.details),
+      }));
+      const inserted = await withAudit(db)
+        .insertInto("audit_events")
+        .values(values)
+        .returning("id")
+        .execute();
+      for (const row of inserted) ids.push(row.id);
+    }
+    return ids;
+  },
+
+  /** Adds `count` to the (service, purpose, category, minute) row, creating it when absent. */
+  async addCount(
+    db: AuditDb,
+    row: { service: string; purpose: string; category: string; minute: Date; count: number },
+  ): Promise<void> {
+    await withAudit(db)
+      .insertInto("audit_counts")
+      .values({ ...row, folded_count: 0 })
+      .onConflict((oc) =>
+        oc.columns(["service", "purpose", "category", "minute"]).doUpdateSet({
+          count: sql<number>`audit_counts.count + excluded.count`,
+        }),
+      )
+      .execute();
+  },
+
+  /** Count rows of closed minutes (before `before`) with unfolded decisions, locked for this transaction. */
+  async lockUnfoldedCounts(db: AuditDb, before: Date, limit: number) {
+    return withAudit(db)
+      .selectFrom("audit_counts")
+      .select(["service", "purpose", "category", "minute", "count", "folded_count as foldedCount"])
+      .where(sql<boolean>`count > folded_count`)
+      .where("minute", "<", before)
+      .orderBy("minute")
+      .orderBy("service")
+      .orderBy("purpose")
+      .orderBy("category")
+      .limit(limit)
+      .forUpdate()
+      .execute();
+  },
+
+  async markFolded(
+    db: AuditDb,
+    key: { service: string; purpose: string; category: string; minute: Date },
+    foldedCount: number,
+  ) {
+    await withAudit(db)
+      .updateTable("audit_counts")
+      .set({ folded_count: foldedCount })
+      .where("service", "=", key.service)
+      .where("purpose", "=", key.purpose)
+      .where("category", "=", key.category)
+      .where("minute", "=", key.minute)
+      .execute();
+  },
+
+  async countsBetween(db: AuditDb, from: Date, to: Date) {
+    return withAudit(db)
+      .selectFrom("audit_counts")
+      .select(["service", "purpose", "category", "minute", "count", "folded_count as foldedCount"])
+      .where("minute", ">=", from)
+      .where("minute", "<", to)
+      .orderBy("minute")
+      .execute();
+  },
+
+  /** Takes the sealer lock until the end of the current transaction (no-op cost on PGlite). */
+  async lockSealer(trx: AuditDb): Promise<void> {
+    await sql`select pg_advisory_xact_lock(${SEAL_LOCK_ID})`.execute(withAudit(trx));
+  },
+
+  async lastBatch(db: AuditDb): Promise<{ batchId: number; hash: Buffer } | undefined> {
+    return withAudit(db)
+      .selectFrom("audit_batches")
+      .select(["batch_id as batchId", "hash"])
+      .orderBy("batch_id", "desc")
+      .limit(1)
+      .executeTakeFirst();
+  },
+
+  async unsealedEvents(db: AuditDb, limit: number): Promise<StoredAuditEvent[]> {
+    return (await withAudit(db)
+      .selectFrom("audit_events")
+      .select(CHAIN_COLUMNS)
+      .where("batch_id", "is", null)
+      .orderBy("id")
+      .limit(limit)
+      .execute()) as StoredAuditEvent[];
+  },
+
+  async insertBatch(db: AuditDb, batch: Omit<StoredBatch, "sealedAt"> & { sealedAt: Date }): Promise<void> {
+    await withAudit(db)
+      .insertInto("audit_batches")
+      .values({
+        batch_id: batch.batchId,
+        first_event_id: batch.firstEventId,
+        last_event_id: batch.lastEventId,
+        event_count: batch.eventCount,
+        prev_hash: batch.prevHash,
+        hash: batch.hash,
+        event_hashes: batch.eventHashes,
+        sealed_at: batch.sealedAt,
+      })
+      .execute();
+  },
+
+  /** Stamps batch_id on exactly these unsealed events; returns how many rows it stamped. */
+  async stampBatch(db: AuditDb, batchId: number, ids: readonly number[]): Promise<number> {
+    const result = await withAudit(db)
+      .updateTable("audit_events")
+      .set({ batch_id: batchId })
+      .where("batch_id", "is", null)
+      .where(sql<boolean>`id = any(${`{${ids.join(",")}}`}::int8[])`)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  },
+
+  async maxBatchId(db: AuditDb): Promise<number> {
+    const row = await withAudit(db)
+      .selectFrom("audit_batches")
+      .select(sql<number | null>`max(batch_id)`.as("max"))
+      .executeTakeFirst();
+    return row?.max ?? 0;
+  },
+
+  /** Batches after `afterBatchId` up to `maxBatchId`, in order (keyset pagination). */
+  async batchesAfter(
+    db: AuditDb,
+    afterBatchId: number,
+    maxBatchId: number,
+    limit: number,
+  ): Promise<StoredBatch[]> {
+    return (await withAudit(db)
+      .selectFrom("audit_batches")
+      .select(BATCH_COLUMNS)
+      .where("batch_id", ">", afterBatchId)
+      .where("batch_id", "<=", maxBatchId)
+      .orderBy("batch_id")
+      .limit(limit)
+      .execute()) as StoredBatch[];
+  },
+
+  /** Sealed events after the key (batchId, id) with batch_id ≤ maxBatchId, in chain order. */
+  async sealedEventsAfter(
+    db: AuditDb,
+    after: { batchId: number; id: number },
+    maxBatchId: number,
+    limit: number,
+  ): Promise<StoredAuditEvent[]> {
+    return (await withAudit(db)
+      .selectFrom("audit_events")
+      .select(CHAIN_COLUMNS)
+      .where("batch_id", "is not", null)
+      .where(sql<boolean>`(batch_id, id) > (${after.batchId}::int8, ${after.id}::int8)`)
+      .where("batch_id", "<=", maxBatchId)
+      .orderBy("batch_id")
+      .orderBy("id")
+      .limit(limit)
+      .execute()) as StoredAuditEvent[];
+  },
+
+  /**
+   * The first sealed event after batch `afterBatchId` whose batch does not exist. (A batch and the
+   * stamps on its events commit in one transaction, so a missing batch was deleted.)
+   */
+  async firstOrphanEvent(
+    db: AuditDb,
+    afterBatchId: number,
+  ): Promise<{ id: number; batchId: number } | undefined> {
+    const row = await withAudit(db)
+      .selectFrom("audit_events as e")
+      .select(["e.id", "e.batch_id as batchId"])
+      .where("e.batch_id", ">", afterBatchId)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom("audit_batches as b").select("b.batch_id").whereRef("b.batch_id", "=", "e.batch_id"),
+          ),
+        ),
+      )
+      .orderBy("e.batch_id")
+      .orderBy("e.id")
+      .limit(1)
+      .executeTakeFirst();
+    return row && row.batchId !== null ? { id: row.id, batchId: row.batchId } : undefined;
+  },
+
+  /** How many events are not sealed yet, and when the oldest of them happened. */
+  async unsealedSummary(db: AuditDb): Promise<{ count: number; oldest: Date | null }> {
+    const row = await withAudit(db)
+      .selectFrom("audit_events")
+      .select([sql<number>`count(*)`.as("count"), sql<Date | null>`min(occurred_at)`.as("oldest")])
+      .where("batch_id", "is", null)
+      .executeTakeFirstOrThrow();
+    return { count: Number(row.count), oldest: row.oldest === null ? null : new Date(row.oldest) };
+  },
+
+  async list(db: AuditDb, filter: AuditListFilter): Promise<StoredAuditEvent[]> {
+    let query = withAudit(db).selectFrom("audit_events").select(CHAIN_COLUMNS);
+    if (filter.subjectId !== undefined) query = query.where("subject_id", "=", filter.subjectId);
+    if (filter.actorId !== undefined) query = query.where("actor_id", "=", filter.actorId);
+    if (filter.action !== undefined) query = query.where("action", "=", filter.action);
+    if (filter.category !== undefined) query = query.where("category", "=", filter.category);
+    if (filter.outcome !== undefined) query = query.where("outcome", "=", filter.outcome);
+    if (filter.from !== undefined) query = query.where("occurred_at", ">=", filter.from);
+    if (filter.to !== undefined) query = query.where("occurred_at", "<", filter.to);
+    if (filter.beforeId !== undefined) query = query.where("id", "<", filter.beforeId);
+    return (await query.orderBy("id", "desc").limit(filter.limit).execute()) as StoredAuditEvent[];
+  },
+};

@@ -1,0 +1,3 @@
+export * from "./audit-ledger.ts";
+export * from "./audit-repo.ts";
+export * from "./audit-verify.ts";
