@@ -1,8 +1,7 @@
 import i18next from "i18next";
 import { initReactI18next } from "react-i18next";
-import en from "./en.json";
 import { LANGUAGE_STORAGE_KEY, type Language, pickLanguage } from "./language.ts";
-import zhCN from "./zh-CN.json";
+import { resources } from "./resources.ts";
 
 export { isLanguage, LANGUAGES, type Language } from "./language.ts";
 
@@ -25,7 +24,7 @@ const applyToDocument = (lang: string) => {
 export const initI18n = async () => {
   const lng = pickLanguage(readStored(), browserLanguages());
   await i18next.use(initReactI18next).init({
-    resources: { en: { translation: en }, "zh-CN": { translation: zhCN } },
+    resources: { en: { translation: resources.en }, "zh-CN": { translation: resources["zh-CN"] } },
     lng,
     fallbackLng: "en",
     supportedLngs: ["en", "zh-CN"],

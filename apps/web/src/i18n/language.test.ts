@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
-import en from "./en.json";
 import { matchLanguage, pickLanguage } from "./language.ts";
-import zhCN from "./zh-CN.json";
+import { resources } from "./resources.ts";
+
+const en = resources.en;
+const zhCN = resources["zh-CN"];
 
 const flatKeys = (obj: object, prefix = ""): string[] =>
   Object.entries(obj).flatMap(([k, v]) =>

@@ -13,7 +13,7 @@ import {
 /**
  * The audit ledger (SEC-4): every read of personal information by staff or a system, every
  * decision that is audited one by one, and the per-minute counts of the others, in an
- * append-only table chained by hash in batches. See migrations/0100_audit_ledger.sql.
+ * append-only table chained by hash in batches. See migrations/0002_audit_ledger.sql.
  */
 
 export const AUDIT_ACTOR_TYPES = ["staff", "service", "subject", "system"] as const;

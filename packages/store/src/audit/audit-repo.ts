@@ -2,7 +2,7 @@ import type { ChainEvent } from "@custos/core";
 import { type Generated, type Kysely, sql } from "kysely";
 import type { DB, Jsonb, Timestamp } from "../db-types.ts";
 
-/** Row types of migrations/0100_audit_ledger.sql. */
+/** Row types of migrations/0002_audit_ledger.sql. */
 export type AuditEventsTable = {
   id: Generated<number>;
   occurred_at: Timestamp;

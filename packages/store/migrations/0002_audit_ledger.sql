@@ -1,4 +1,4 @@
--- 0100: the audit ledger (SEC-4, SEC-6, RET-6). Immutable once released: change it with a new file.
+-- 0002: the audit ledger (SEC-4, SEC-6, RET-6). Immutable once released: change it with a new file.
 --
 -- audit_events is append-only, enforced here by triggers (on PGlite and PostgreSQL alike): UPDATE,
 -- DELETE and TRUNCATE raise. The one allowed update is the sealer stamping batch_id on an unsealed
