@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sharedPing } from "../src/system/system-routes.ts";
 import { buildTestApp, type TestApp } from "./helpers.ts";
 
 let t: TestApp;
@@ -214,5 +215,32 @@ describe("web app", () => {
     const res = await t.app.inject({ method: "GET", url: "/center" });
     expect(res.headers["content-type"]).toMatch(/text\/html/);
     expect(res.body).toContain("npm run build:web");
+  });
+});
+
+describe("health check ping sharing", () => {
+  it("concurrent checks share one ping and reuse the answer for the TTL", async () => {
+    let pings = 0;
+    let t = 0;
+    const check = sharedPing(
+      async () => {
+        pings++;
+      },
+      1000,
+      () => t,
+    );
+    expect(await Promise.all([check(), check(), check()])).toEqual([true, true, true]);
+    expect(pings).toBe(1);
+    t = 999;
+    await check();
+    expect(pings).toBe(1);
+    t = 1000;
+    await check();
+    expect(pings).toBe(2);
+  });
+
+  it("a failing ping reports down", async () => {
+    const check = sharedPing(async () => Promise.reject(new Error("down")), 1000);
+    expect(await check()).toBe(false);
   });
 });
