@@ -1,7 +1,6 @@
 /**
- * Shapes of the public policy API (docs/CONTRACTS.md), as the web app reads them. The lists mirror
- * `personalInformationList` / `thirdPartyList` in @custos/manifest (render/lists.ts); fields the web
- * app can live without are optional so an older server still renders.
+ * Shapes of the public policy API (docs/CONTRACTS.md), as the web app reads them. The two lists are the
+ * types of `personalInformationList` / `thirdPartyList` in @custos/manifest, imported as types only.
  */
 export const DOCUMENT_IDS = [
   "privacy-policy",
@@ -22,60 +21,13 @@ export type DocumentList = { version: string; lang?: string; documents: Document
 
 export type RenderedDocument = { id: DocumentId; version: string; lang: string; title: string; html: string };
 
-export type NamedRef = { id: string; name: string };
-
-export type PersonalInformationEntry = {
-  id: string;
-  name: string;
-  description: string;
-  items: string[];
-  purposes: NamedRef[];
-  sensitive: boolean;
-  sensitivity?: "general" | "sensitive";
-  sensitivityLabel?: string;
-  necessity?: string | null;
-  impact?: string | null;
-  storage?: "server" | "device-only";
-  storageLabel?: string;
-  region?: string | null;
-  retentionLabel?: string;
-  sourceLabel?: string;
-  children?: boolean;
-};
-
-export type PersonalInformationList = {
-  lang: string;
-  version: string;
-  lastUpdated: string;
-  title: string;
-  categories: PersonalInformationEntry[];
-};
-
-export type ThirdPartyEntry = {
-  id: string;
-  name: string;
-  company: string;
-  kind?: string;
-  kindLabel?: string;
-  relationshipLabel?: string;
-  sdkPurposes?: (NamedRef & { description?: string })[];
-  purposes: NamedRef[];
-  categories: (NamedRef & { sensitive?: boolean })[];
-  region?: string;
-  dataFormLabel?: string;
-  contact?: string;
-  privacyPolicyUrl?: string | null;
-  enabled: boolean;
-  statusLabel?: string;
-};
-
-export type ThirdPartyList = {
-  lang: string;
-  version: string;
-  lastUpdated: string;
-  title: string;
-  recipients: ThirdPartyEntry[];
-};
+export type {
+  NamedRef,
+  PersonalInformationEntry,
+  PersonalInformationList,
+  ThirdPartyEntry,
+  ThirdPartyList,
+} from "@custos/manifest";
 
 /** One message from the development outbox; addresses and codes arrive masked from the server. */
 export type OutboxMessage = {

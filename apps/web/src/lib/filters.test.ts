@@ -14,7 +14,19 @@ const category = (over: Partial<PersonalInformationEntry>): PersonalInformationE
   description: "",
   items: ["item"],
   purposes: [],
+  sensitivity: "general",
   sensitive: false,
+  sensitivityLabel: "General",
+  necessity: null,
+  impact: null,
+  storage: "server",
+  storageLabel: "Our servers",
+  region: "China",
+  retention: null,
+  retentionLabel: "Kept while the account exists",
+  source: "user",
+  sourceLabel: "You",
+  children: false,
   ...over,
 });
 
@@ -22,9 +34,20 @@ const recipient = (over: Partial<ThirdPartyEntry>): ThirdPartyEntry => ({
   id: "r",
   name: "Recipient",
   company: "Company",
+  kind: "sdk",
+  kindLabel: "SDK",
+  relationship: "entrusted",
+  relationshipLabel: "Entrusted",
+  sdkPurposes: [],
   purposes: [],
   categories: [],
+  region: "China",
+  dataForm: "identified",
+  dataFormLabel: "Identified",
+  contact: "privacy@example.com",
+  privacyPolicyUrl: null,
   enabled: true,
+  statusLabel: "On",
   ...over,
 });
 
@@ -70,7 +93,7 @@ describe("web list filters", () => {
       id: "pay",
       name: "支付服务",
       company: "示例支付有限公司",
-      categories: [{ id: "t", name: "交易记录" }],
+      categories: [{ id: "t", name: "交易记录", sensitive: false }],
     });
     expect(searchRecipients([ads, pay], "example advertising")).toEqual([ads]);
     expect(searchRecipients([ads, pay], "交易")).toEqual([pay]);
