@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type LoadedManifest, loadDefaultManifest, parseManifest } from "@custos/manifest";
-import { createApp, createNotifier, loadConfig, type SendInput } from "@custos/server";
+import { type AppDeps, createApp, createNotifier, loadConfig, type SendInput } from "@custos/server";
 import {
   createJobQueue,
   createTestDatabase,
@@ -161,14 +161,22 @@ export async function defaultManifestWith(change: { disableRecipients?: string[]
  * `manifest` replaces the default manifest; `outbox` messages are sent (to the dev outbox) first.
  */
 export async function startHarness(
-  options: { dev?: boolean; manifest?: LoadedManifest; outbox?: SendInput[] } = {},
+  options: {
+    dev?: boolean;
+    manifest?: LoadedManifest;
+    outbox?: SendInput[];
+    /** A fixed port (default: a random one), e.g. when a callback URL must be known in advance. */
+    port?: number;
+    /** Extra dependencies for createApp (e.g. oidcProviders). */
+    deps?: Partial<AppDeps>;
+  } = {},
 ): Promise<Harness> {
   const distDir = await ensureWebBuilt();
   const database: Database = await createTestDatabase();
   const manifest = options.manifest ?? (await loadDefaultManifest());
   const config = loadConfig({
     HOST: "127.0.0.1",
-    PORT: "0",
+    PORT: String(options.port ?? 0),
     CUSTOS_DEV: options.dev === false ? "0" : "1",
     CUSTOS_MASTER_KEY: randomBytes(32).toString("base64"),
     CUSTOS_DATA_DIR: path.join(os.tmpdir(), `custos-e2e-${randomBytes(4).toString("hex")}`),
@@ -178,9 +186,17 @@ export async function startHarness(
   // The real vault and notifier, wired here so the test can put messages in the dev outbox.
   const vault = createVault({ db: database.db, keyProvider: envKeyProvider(config.masterKey ?? "") });
   const notifier = createNotifier({ db: database.db, vault, jobs: createJobQueue(database.db) });
-  const app = await createApp({ config, database, manifest, vault, notifier, webDistDir: distDir });
+  const app = await createApp({
+    config,
+    database,
+    manifest,
+    vault,
+    notifier,
+    webDistDir: distDir,
+    ...options.deps,
+  });
   for (const message of options.outbox ?? []) await notifier.send(message);
-  await app.listen({ host: "127.0.0.1", port: 0 });
+  await app.listen({ host: "127.0.0.1", port: options.port ?? 0 });
   const address = app.server.address();
   if (!address || typeof address === "string") throw new Error("the server did not report a TCP port");
   const baseUrl = `http://127.0.0.1:${address.port}`;

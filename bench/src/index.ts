@@ -1,11 +1,12 @@
 import { auditVerifyBenchmark } from "./audit-verify.ts";
+import { fieldEncryptionBenchmark } from "./field-encryption.ts";
 import { healthzBenchmark } from "./healthz.ts";
 import type { Benchmark, BenchResult } from "./types.ts";
 
 export type { Benchmark, BenchResult } from "./types.ts";
 
 /** Every benchmark, in the order `npm run bench` runs them. */
-export const benchmarks: Benchmark[] = [healthzBenchmark, auditVerifyBenchmark];
+export const benchmarks: Benchmark[] = [healthzBenchmark, fieldEncryptionBenchmark, auditVerifyBenchmark];
 
 export async function runBenchmarks(options: {
   names: string[];

@@ -1,9 +1,11 @@
 import { Command, CommanderError } from "commander";
 import { CliError } from "./cli-error.ts";
+import { registerAuditCommand } from "./commands/audit-command.ts";
 import { registerBenchCommand } from "./commands/bench-command.ts";
 import { registerDemoCommand } from "./commands/demo-command.ts";
 import { registerManifestCommands } from "./commands/manifest-commands.ts";
 import { registerMigrateCommand } from "./commands/migrate-command.ts";
+import { registerStaffCommand } from "./commands/staff-command.ts";
 import { registerStartCommand } from "./commands/start-command.ts";
 
 /** Builds the `custos` command tree. Each command says what it does in `--help`. */
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
   registerManifestCommands(program);
   registerDemoCommand(program);
   registerBenchCommand(program);
+  registerStaffCommand(program);
+  registerAuditCommand(program);
   return program;
 }
 

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { type Clock, newId, systemClock } from "@custos/core";
 import type { LoadedManifest } from "@custos/manifest";
 import {
+  createAuditLedger,
   createJobQueue,
   createManifestRepo,
   createVault,
@@ -9,6 +10,7 @@ import {
   type Database,
   envKeyProvider,
   fileKeyProvider,
+  fileShredLog,
   type JobHandler,
   type Vault,
 } from "@custos/store";
@@ -25,6 +27,11 @@ import {
 import { sql } from "kysely";
 import { createTransport } from "nodemailer";
 import type { Logger } from "pino";
+import { registerAccountRoutes } from "./accounts/account-routes.ts";
+import type { OidcAccountsPort } from "./accounts/oidc-accounts-port.ts";
+import type { OidcProviderConfig } from "./accounts/oidc-config.ts";
+import { registerOidc } from "./accounts/oidc-routes.ts";
+import { registerAuditRoutes, registerAuditSealing } from "./audit/audit-routes.ts";
 import type { Config } from "./config.ts";
 import { registerErrorHandling } from "./errors.ts";
 import { createLogger, serializeError } from "./logging.ts";
@@ -34,6 +41,7 @@ import { registerPolicyRoutes } from "./policy/policy-routes.ts";
 import { createPolicyService } from "./policy/policy-service.ts";
 import { registerCsrf } from "./security/csrf.ts";
 import { registerSecurity } from "./security/security-plugins.ts";
+import { registerStaffRoutes } from "./staff/staff-routes.ts";
 import { registerMetrics } from "./system/metrics.ts";
 import { registerSystemRoutes } from "./system/system-routes.ts";
 import { registerWebRoutes } from "./web/web-routes.ts";
@@ -57,6 +65,10 @@ export type AppDeps = {
   workerPollMs?: number;
   /** The built web app folder (default apps/web/dist). */
   webDistDir?: string;
+  /** Approved OpenID Connect providers (ACC-2); default config.oidcProviders. */
+  oidcProviders?: OidcProviderConfig[];
+  /** What third-party sign-in needs from accounts; default: the session-service adapter. */
+  oidcAccounts?: OidcAccountsPort;
 };
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{8,64}$/;
@@ -123,9 +135,15 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       servers: [{ url: config.publicUrl }],
       tags: [
         { name: "policy", description: "The published privacy policy, its lists and downloads" },
+        {
+          name: "accounts",
+          description: "Subject accounts: registration, sign-in, sessions, fresh verification",
+        },
         { name: "session", description: "Browser sessions and CSRF tokens" },
         { name: "notifications", description: "Messages to people: email, SMS, push, in-app inbox" },
         { name: "system", description: "Health and metrics" },
+        { name: "staff", description: "Staff sign-in (MFA), roles, training records, access grants" },
+        { name: "audit", description: "The audit log: events and chain verification" },
       ],
     },
     transform: createJsonSchemaTransform({
@@ -154,7 +172,9 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Services.
   const db = database.db;
-  const vault = deps.vault ?? createVault({ db, keyProvider: masterKeyProvider(config) });
+  const vault =
+    deps.vault ??
+    createVault({ db, keyProvider: masterKeyProvider(config), shredLog: fileShredLog(config.shredLogFile) });
   const jobs = createJobQueue(db, { clock });
   const notifier =
     deps.notifier ??
@@ -180,11 +200,32 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics,
   });
   registerPolicyRoutes(app, { policyService });
+  registerAccountRoutes(app, { db, vault, notifier, clock, manifest, config });
+  const auditLedger = createAuditLedger({ db, clock });
+  const { requireStaff } = registerStaffRoutes(app, {
+    db,
+    vault,
+    clock,
+    manifest: manifest.manifest,
+    ledger: auditLedger,
+    publicUrl: config.publicUrl,
+  });
+  registerAuditRoutes(app, { db, clock, ledger: auditLedger, requireStaff });
+  registerOidc(app, {
+    database,
+    vault,
+    manifest,
+    clock,
+    providers: deps.oidcProviders ?? config.oidcProviders,
+    publicUrl: config.publicUrl,
+    accounts: deps.oidcAccounts,
+  });
   if (config.dev) registerDevOutboxRoutes(app, { notifier });
   await registerWebRoutes(app, { distDir: deps.webDistDir });
 
   // The jobs worker runs inside the server process and stops with it.
   if (deps.startWorker !== false) {
+    registerAuditSealing(app, { ledger: auditLedger, intervalMs: 5_000 });
     /** Logs a failed run (the worker records it and retries with backoff); never the payload. */
     const logged =
       (handler: JobHandler): JobHandler =>

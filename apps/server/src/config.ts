@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { type OidcProviderConfig, parseOidcProviders } from "./accounts/oidc-config.ts";
 
 /**
  * Server configuration, parsed once at start-up from the environment. This module is the only
@@ -81,6 +82,7 @@ const EnvSchema = z.object({
       });
   }),
   CUSTOS_MASTER_KEY_FILE: optionalText(1000),
+  CUSTOS_SHRED_LOG_FILE: optionalText(1000),
   PUBLIC_URL: urlWithProtocols("PUBLIC_URL", ["http:", "https:"], "https://privacy.example.com"),
   SMTP_URL: urlWithProtocols("SMTP_URL", ["smtp:", "smtps:"], "smtp://127.0.0.1:2525"),
   MAIL_FROM: optionalText(320).superRefine((value, ctx) => {
@@ -114,6 +116,33 @@ const EnvSchema = z.object({
     });
     return z.NEVER;
   }),
+  CUSTOS_OIDC_PROVIDERS: z
+    .string()
+    .max(50_000)
+    .optional()
+    .transform((value, ctx) => {
+      const parsed = parseOidcProviders(value);
+      if (parsed.ok) return parsed.providers;
+      for (const problem of parsed.problems)
+        ctx.addIssue({ code: "custom", message: `CUSTOS_OIDC_PROVIDERS ${problem}` });
+      return z.NEVER;
+    }),
+  CUSTOS_REAUTH_MINUTES: z
+    .string()
+    .max(10)
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === "") return 10;
+      const n = Number(value.trim());
+      if (!/^\d+$/.test(value.trim()) || n < 1 || n > 240) {
+        ctx.addIssue({
+          code: "custom",
+          message: "CUSTOS_REAUTH_MINUTES must be a whole number of minutes from 1 to 240 (default 10)",
+        });
+        return z.NEVER;
+      }
+      return n;
+    }),
   RATE_LIMIT_MAX: z
     .string()
     .max(10)
@@ -144,6 +173,11 @@ export type Config = {
   /** Base64 master key from the environment, when given (it wins over the file). */
   masterKey: string | undefined;
   masterKeyFile: string;
+  /**
+   * The key-destruction log, kept outside the database and its backups and replayed after a restore,
+   * so a shredded subject stays shredded in every backup (docs/adr/0005-vault.md).
+   */
+  shredLogFile: string;
   /** The public origin people reach the server at (links in mail, CSRF origin check). */
   publicUrl: string;
   /** SMTP server URL; undefined means email only lands in the dev outbox. */
@@ -158,6 +192,10 @@ export type Config = {
   rateLimitMax: number;
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
+  /** How long a fresh identity verification (ACC-4) lasts, in minutes. */
+  reauthMinutes: number;
+  /** Approved third-party OpenID Connect providers (ACC-2), from CUSTOS_OIDC_PROVIDERS. */
+  oidcProviders: OidcProviderConfig[];
 };
 
 /** Raised when the environment is invalid; the message names each variable and what it expects. */
@@ -214,6 +252,7 @@ export function loadConfig(env: Env = process.env): Config {
     manifestPath: e.CUSTOS_MANIFEST,
     masterKey: e.CUSTOS_MASTER_KEY,
     masterKeyFile: e.CUSTOS_MASTER_KEY_FILE ?? path.join(e.CUSTOS_DATA_DIR, "master.key"),
+    shredLogFile: e.CUSTOS_SHRED_LOG_FILE ?? path.join(e.CUSTOS_DATA_DIR, "shred-log.jsonl"),
     publicUrl,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM ?? "Custos <no-reply@localhost>",
@@ -224,5 +263,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     rateLimitMax: e.RATE_LIMIT_MAX,
     bodyLimit: 1024 * 1024,
+    reauthMinutes: e.CUSTOS_REAUTH_MINUTES,
+    oidcProviders: e.CUSTOS_OIDC_PROVIDERS,
   };
 }

@@ -13,4 +13,5 @@ export {
 } from "./notifications/notifier.ts";
 export { TEMPLATE_IDS, type TemplateId } from "./notifications/templates.ts";
 export { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from "./security/csrf.ts";
+export { createStaffService, STAFF_SESSION_COOKIE, type StaffService } from "./staff/staff-service.ts";
 export { StartError, type StartedServer, startServer } from "./start.ts";

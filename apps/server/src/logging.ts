@@ -1,3 +1,4 @@
+import { types } from "node:util";
 import { type DestinationStream, type Logger, pino } from "pino";
 import type { LogLevel } from "./config.ts";
 
@@ -67,7 +68,8 @@ export function createLogger(options: { level: LogLevel; destination?: Destinati
 
 /** An error as logged: type, code and stack frames, with any personal-looking text scrubbed from the message. */
 export function serializeError(err: unknown): Record<string, unknown> {
-  if (!(err instanceof Error)) return { type: typeof err };
+  // isNativeError also recognises errors made in another realm (vm contexts, test workers).
+  if (!(err instanceof Error) && !types.isNativeError(err)) return { type: typeof err };
   const code = (err as { code?: unknown }).code;
   const frames = (err.stack ?? "")
     .split("\n")

@@ -1,5 +1,5 @@
 import { type LoadedManifest, loadDefaultManifest, loadManifestFile, ManifestError } from "@custos/manifest";
-import { createVault, envKeyProvider, fileKeyProvider, migrate, openDatabase } from "@custos/store";
+import { migrate, openDatabase } from "@custos/store";
 import type { FastifyInstance } from "fastify";
 import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
@@ -51,11 +51,7 @@ export async function startServer({ config, demo }: StartOptions): Promise<Start
   );
   try {
     await migrate(database.db);
-    const keyProvider = config.masterKey
-      ? envKeyProvider(config.masterKey)
-      : fileKeyProvider(config.masterKeyFile);
-    const vault = createVault({ db: database.db, keyProvider });
-    const app = await createApp({ config, database, manifest, vault });
+    const app = await createApp({ config, database, manifest });
     app.addHook("onClose", async () => {
       await database.close();
     });

@@ -1,13 +1,23 @@
 import { useEffect, useRef } from "react";
 import { BrowserRouter, Navigate, Outlet, Route, Routes, useLocation } from "react-router-dom";
+import { AccountPage } from "./pages/center/account/AccountPage.tsx";
+import { AccountStatus } from "./pages/center/account/AccountStatus.tsx";
+import { SignInPage } from "./pages/center/account/SignInPage.tsx";
+import { SignUpPage } from "./pages/center/account/SignUpPage.tsx";
+import { VerifyPage } from "./pages/center/account/VerifyPage.tsx";
 import { CenterHome } from "./pages/center/CenterHome.tsx";
 import { PersonalInformationPage } from "./pages/center/PersonalInformationPage.tsx";
 import { PolicyDocumentPage } from "./pages/center/PolicyDocumentPage.tsx";
 import { ThirdPartiesPage } from "./pages/center/ThirdPartiesPage.tsx";
+import { AuditLogPage } from "./pages/console/AuditLogPage.tsx";
 import { ConsoleHome } from "./pages/console/ConsoleHome.tsx";
 import { ConsoleLayout } from "./pages/console/ConsoleLayout.tsx";
 import { DesignPage } from "./pages/console/DesignPage.tsx";
+import { GrantsPage } from "./pages/console/GrantsPage.tsx";
 import { OutboxPage } from "./pages/console/OutboxPage.tsx";
+import { StaffMembersPage } from "./pages/console/StaffMembersPage.tsx";
+import { StaffSignInPage } from "./pages/console/StaffSignInPage.tsx";
+import { SubjectLookupPage } from "./pages/console/SubjectLookupPage.tsx";
 import { NotFoundPage } from "./pages/NotFoundPage.tsx";
 import { AppShell, MAIN_ID } from "./ui/index.ts";
 
@@ -26,7 +36,7 @@ const FocusOnNavigate = () => {
 };
 
 const Layout = () => (
-  <AppShell>
+  <AppShell tools={<AccountStatus />}>
     <FocusOnNavigate />
     <Outlet />
   </AppShell>
@@ -42,11 +52,20 @@ export const App = () => (
           <Route path="policy/:docId" element={<PolicyDocumentPage />} />
           <Route path="personal-information" element={<PersonalInformationPage />} />
           <Route path="third-parties" element={<ThirdPartiesPage />} />
+          <Route path="account" element={<AccountPage />} />
+          <Route path="account/sign-up" element={<SignUpPage />} />
+          <Route path="account/verify" element={<VerifyPage />} />
+          <Route path="account/sign-in" element={<SignInPage />} />
         </Route>
         <Route path="console" element={<ConsoleLayout />}>
           <Route index element={<ConsoleHome />} />
           <Route path="outbox" element={<OutboxPage />} />
           <Route path="design" element={<DesignPage />} />
+          <Route path="sign-in" element={<StaffSignInPage />} />
+          <Route path="staff" element={<StaffMembersPage />} />
+          <Route path="grants" element={<GrantsPage />} />
+          <Route path="subjects" element={<SubjectLookupPage />} />
+          <Route path="audit" element={<AuditLogPage />} />
         </Route>
         <Route path="*" element={<NotFoundPage />} />
       </Route>

@@ -263,7 +263,7 @@ describe("MAN-2: the default manifest encodes the seed", () => {
       realNameCategories: ["real-name"],
       guardianCategories: ["guardian-contact", "guardianship-proof"],
       guardianConsent: "separate",
-      accessApprover: "children-pi-officer",
+      accessApprover: "children-officer",
       outsideGroupSharingNeedsGuardianConsent: true,
     });
     expect(ids(m.children.proofKinds)).toEqual([

@@ -357,7 +357,14 @@ export const Children = z.strictObject({
     .array(z.enum(["login-accounts", "login-duration", "consumption", "behaviour"]))
     .min(1),
   /** Role that approves staff access to children's PI (CHD-8). */
-  accessApprover: z.string().max(64),
+  accessApprover: z.enum([
+    "admin",
+    "privacy-officer",
+    "children-officer",
+    "support-agent",
+    "security-analyst",
+    "auditor",
+  ]),
   /** Sharing outside the group requires guardian consent (CHD-9). */
   outsideGroupSharingNeedsGuardianConsent: z.boolean(),
   /** Reasons for deletion of a child's data (CHD-7). */

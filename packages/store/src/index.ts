@@ -1,3 +1,4 @@
+export * from "./accounts/index.ts";
 export * from "./audit/index.ts";
 export * from "./database.ts";
 export * from "./db-types.ts";
@@ -7,8 +8,11 @@ export * from "./manifest-repo.ts";
 export * from "./message-repo.ts";
 export * from "./migrate.ts";
 export * from "./pglite-dialect.ts";
+export * from "./staff/index.ts";
 export * from "./subject-field-repo.ts";
 export * from "./subject-repo.ts";
 export * from "./test-database.ts";
 export * from "./transaction.ts";
 export * from "./vault.ts";
+export * from "./vault-rotation.ts";
+export * from "./vault-shred-log.ts";

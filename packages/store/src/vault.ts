@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } f
 import type { Kysely } from "kysely";
 import type { DB } from "./db-types.ts";
 import type { KeyProvider } from "./key-provider.ts";
+import type { ShredLog } from "./vault-shred-log.ts";
 
 /**
  * The vault (SEC-1): per-subject data keys, one per key group, wrapped by the master key;
@@ -29,6 +30,17 @@ export type BlindIndexKind = "email" | "phone" | "id_number" | (string & {});
 
 export type Vault = {
   encryptField(subjectId: string, group: string, fieldRef: string, plaintext: string): Promise<Buffer>;
+  /**
+   * Fast path for hot loops: the same blob as `encryptField`, synchronously, when the subject's
+   * key is already cached (after any encrypt or decrypt for it); undefined on a cache miss, when
+   * the caller falls back to `encryptField`.
+   */
+  encryptFieldCached(
+    subjectId: string,
+    group: string,
+    fieldRef: string,
+    plaintext: string,
+  ): Buffer | undefined;
   decryptField(subjectId: string, group: string, fieldRef: string, blob: Buffer): Promise<string>;
   blindIndex(kind: BlindIndexKind, value: string): Promise<Buffer>;
   sealSystem(plaintext: string): Promise<Buffer>;
@@ -45,7 +57,18 @@ export type Vault = {
 
 export type VaultOptions = {
   db: Kysely<DB>;
+  /** The current master key: new keys are wrapped with it. */
   keyProvider: KeyProvider;
+  /**
+   * Earlier master keys, still able to unwrap rows they wrapped (chosen by the row's
+   * `master_key_id`) while `rotateMasterKey` moves rows to the current key.
+   */
+  previousKeyProviders?: readonly KeyProvider[];
+  /**
+   * The key-destruction log kept outside the backed-up database (see docs/adr/0005-vault.md):
+   * every shred is appended here first, and `applyShredLog` replays it after a restore.
+   */
+  shredLog?: ShredLog;
   /** Bound on cached unwrapped data keys (LRU). Default 1000. */
   cacheSize?: number;
   /** How long a cached data key is trusted, so a shred in another process takes effect. Default 60 s. */
@@ -156,14 +179,34 @@ export function normaliseForIndex(kind: BlindIndexKind, value: string): string {
 
 type Shared = {
   keyProvider: KeyProvider;
+  unwrap(masterKeyId: string, wrapped: Buffer): Promise<Buffer>;
+  shredLog: ShredLog | undefined;
+  now: () => number;
   dataKeys: LruCache<Buffer>;
   systemKeys: Map<string, Buffer>;
 };
+
+/**
+ * Unwraps with the provider named by the row's `master_key_id`; a row wrapped by a key that is not
+ * configured is tried with the current key, which fails with "wrong master key".
+ */
+export function unwrapperFor(
+  current: KeyProvider,
+  previous: readonly KeyProvider[] = [],
+): (masterKeyId: string, wrapped: Buffer) => Promise<Buffer> {
+  const byId = new Map<string, KeyProvider>();
+  for (const p of previous) byId.set(p.id, p);
+  byId.set(current.id, current);
+  return (masterKeyId, wrapped) => (byId.get(masterKeyId) ?? current).unwrap(wrapped);
+}
 
 export function createVault(options: VaultOptions): Vault {
   const now = options.now ?? Date.now;
   const shared: Shared = {
     keyProvider: options.keyProvider,
+    unwrap: unwrapperFor(options.keyProvider, options.previousKeyProviders),
+    shredLog: options.shredLog,
+    now,
     dataKeys: new LruCache<Buffer>(options.cacheSize ?? 1000, options.cacheTtlMs ?? 60_000, now),
     systemKeys: new Map(),
   };
@@ -171,13 +214,13 @@ export function createVault(options: VaultOptions): Vault {
 }
 
 function bind(shared: Shared, db: Kysely<DB>, inTransaction: boolean): Vault {
-  const { keyProvider, dataKeys, systemKeys } = shared;
+  const { keyProvider, unwrap, shredLog, dataKeys, systemKeys } = shared;
   const cacheKey = (subjectId: string, group: string) => `${subjectId}\u0000${group}`;
 
   async function readDataKey(subjectId: string, group: string) {
     return db
       .selectFrom("subject_keys")
-      .select(["wrapped_key", "destroyed_at"])
+      .select(["wrapped_key", "destroyed_at", "master_key_id"])
       .where("subject_id", "=", subjectId)
       .where("key_group", "=", group)
       .executeTakeFirst();
@@ -209,7 +252,7 @@ function bind(shared: Shared, db: Kysely<DB>, inTransaction: boolean): Vault {
         "the data key for this subject and key group does not exist or was destroyed",
       );
     }
-    const key = await keyProvider.unwrap(row.wrapped_key);
+    const key = await unwrap(row.master_key_id, row.wrapped_key);
     if (!inTransaction) dataKeys.set(ck, key);
     return key;
   }
@@ -218,7 +261,11 @@ function bind(shared: Shared, db: Kysely<DB>, inTransaction: boolean): Vault {
     const cached = systemKeys.get(keyId);
     if (cached) return cached;
     const read = () =>
-      db.selectFrom("system_keys").select("wrapped_key").where("key_id", "=", keyId).executeTakeFirst();
+      db
+        .selectFrom("system_keys")
+        .select(["wrapped_key", "master_key_id"])
+        .where("key_id", "=", keyId)
+        .executeTakeFirst();
     let row = await read();
     if (!row && create) {
       await db
@@ -233,17 +280,27 @@ function bind(shared: Shared, db: Kysely<DB>, inTransaction: boolean): Vault {
       row = await read();
     }
     if (!row) throw new VaultError("key_destroyed", `system key ${keyId} does not exist`);
-    const key = await keyProvider.unwrap(row.wrapped_key);
+    const key = await unwrap(row.master_key_id, row.wrapped_key);
     if (!inTransaction) systemKeys.set(keyId, key);
     return key;
   }
+
+  const sealField = (key: Buffer, subjectId: string, group: string, fieldRef: string, bytes: Buffer) => {
+    const { iv, tag, body } = aesGcmEncrypt(key, bytes, fieldAad(subjectId, group, fieldRef));
+    return Buffer.concat([Buffer.from([VERSION]), iv, tag, body]);
+  };
 
   const vault: Vault = {
     async encryptField(subjectId, group, fieldRef, plaintext) {
       const bytes = checkPlaintext(plaintext);
       const key = await dataKey(subjectId, group, true);
-      const { iv, tag, body } = aesGcmEncrypt(key, bytes, fieldAad(subjectId, group, fieldRef));
-      return Buffer.concat([Buffer.from([VERSION]), iv, tag, body]);
+      return sealField(key, subjectId, group, fieldRef, bytes);
+    },
+
+    encryptFieldCached(subjectId, group, fieldRef, plaintext) {
+      const bytes = checkPlaintext(plaintext);
+      const key = dataKeys.get(cacheKey(subjectId, group));
+      return key ? sealField(key, subjectId, group, fieldRef, bytes) : undefined;
     },
 
     async decryptField(subjectId, group, fieldRef, blob) {
@@ -294,21 +351,21 @@ function bind(shared: Shared, db: Kysely<DB>, inTransaction: boolean): Vault {
     },
 
     async shred(subjectId, groups) {
-      let query = db
-        .updateTable("subject_keys")
-        .set({ wrapped_key: null, destroyed_at: new Date() })
-        .where("subject_id", "=", subjectId)
-        .where("destroyed_at", "is", null);
-      if (groups) {
-        if (groups.length === 0) return 0;
-        query = query.where("key_group", "in", groups);
-      }
-      const rows = await query.returning("key_group").execute();
-      for (const row of rows) dataKeys.delete(cacheKey(subjectId, row.key_group));
+      if (groups && groups.length === 0) return 0;
+      const destroyedAt = new Date(shared.now());
+      // The tombstone goes to the log (outside the backed-up database) before the keys are
+      // destroyed: a crash in between leaves a tombstone whose replay finishes the shred.
+      await shredLog?.append({
+        subjectId,
+        groups: groups ? [...groups] : null,
+        at: destroyedAt.toISOString(),
+      });
+      const destroyed = await destroySubjectKeys(db, subjectId, groups ?? null, destroyedAt);
+      for (const group of destroyed) dataKeys.delete(cacheKey(subjectId, group));
       // Also evict keys another process already destroyed.
       if (groups) for (const g of groups) dataKeys.delete(cacheKey(subjectId, g));
       else dataKeys.deletePrefix(cacheKey(subjectId, ""));
-      return rows.length;
+      return destroyed.length;
     },
 
     withTransaction(trx) {
@@ -316,4 +373,37 @@ function bind(shared: Shared, db: Kysely<DB>, inTransaction: boolean): Vault {
     },
   };
   return vault;
+}
+
+/**
+ * Destroys a subject's data keys (all groups when `groups` is null) and clears the blind indexes of
+ * the fields they protected: an index of a shredded email would still confirm that the address
+ * was ours. Returns the key groups destroyed now (already destroyed ones are not counted).
+ */
+export async function destroySubjectKeys(
+  db: Kysely<DB>,
+  subjectId: string,
+  groups: readonly string[] | null,
+  destroyedAt: Date,
+): Promise<string[]> {
+  if (groups && groups.length === 0) return [];
+  if (!db.isTransaction)
+    return db.transaction().execute((trx) => destroySubjectKeys(trx, subjectId, groups, destroyedAt));
+  let keys = db
+    .updateTable("subject_keys")
+    .set({ wrapped_key: null, destroyed_at: destroyedAt })
+    .where("subject_id", "=", subjectId)
+    .where("destroyed_at", "is", null);
+  let indexes = db
+    .updateTable("subject_fields")
+    .set({ blind_index: null })
+    .where("subject_id", "=", subjectId)
+    .where("blind_index", "is not", null);
+  if (groups) {
+    keys = keys.where("key_group", "in", groups);
+    indexes = indexes.where("key_group", "in", groups);
+  }
+  const rows = await keys.returning("key_group").execute();
+  await indexes.execute();
+  return rows.map((r) => r.key_group);
 }

@@ -24,7 +24,7 @@ type DemoPerson = {
   tags: string[];
 };
 
-const PEOPLE: DemoPerson[] = [
+export const PEOPLE: DemoPerson[] = [
   {
     nickname: "青山",
     name: "张伟",

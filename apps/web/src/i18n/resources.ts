@@ -6,8 +6,14 @@ import zhCN from "./zh-CN.json";
  * (`<feature>.en.json`, `<feature>.zh-CN.json`) whose top-level keys are that feature's namespace,
  * so features add strings without editing each other's files.
  */
-const featureEn = import.meta.glob<Record<string, unknown>>("./*.en.json", { eager: true, import: "default" });
-const featureZh = import.meta.glob<Record<string, unknown>>("./*.zh-CN.json", { eager: true, import: "default" });
+const featureEn = import.meta.glob<Record<string, unknown>>("./*.en.json", {
+  eager: true,
+  import: "default",
+});
+const featureZh = import.meta.glob<Record<string, unknown>>("./*.zh-CN.json", {
+  eager: true,
+  import: "default",
+});
 
 const merge = (base: Record<string, unknown>, parts: Record<string, Record<string, unknown>>) => {
   const out: Record<string, unknown> = { ...base };

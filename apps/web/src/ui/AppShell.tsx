@@ -14,7 +14,8 @@ const Mark = () => (
 );
 
 /** Header (brand, navigation, language), main landmark behind a skip link, footer with policy links. */
-export const AppShell = ({ children }: { children: ReactNode }) => {
+/** `tools` go in the header next to the language switch (e.g. the signed-in account). */
+export const AppShell = ({ children, tools }: { children: ReactNode; tools?: ReactNode }) => {
   const { t } = useTranslation();
   const nav = [
     { to: "/center", label: t("nav.center"), end: true },
@@ -39,6 +40,7 @@ export const AppShell = ({ children }: { children: ReactNode }) => {
             <Nav items={nav} label={t("shell.mainNav")} />
           </div>
           <div className="ui-header__tools">
+            {tools}
             <LanguageSwitch />
           </div>
         </div>

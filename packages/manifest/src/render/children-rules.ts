@@ -291,7 +291,7 @@ function sharing(ctx: Ctx): Section {
 }
 
 function approverLabel(ctx: Ctx, role: string): string {
-  if (role === "children-pi-officer" || role === "children-officer")
+  if (role === "children-officer")
     return ctx.tr(
       "the officer in charge of children's personal information protection (or someone they authorise)",
       "儿童个人信息保护负责人（或其授权的管理人员）",

@@ -411,7 +411,7 @@ export function buildTestManifest(edit?: (m: ManifestInput) => void): Manifest {
       ],
       guardianConsent: "separate",
       guardianVisibility: ["login-accounts", "login-duration", "consumption"],
-      accessApprover: "children-pi-officer",
+      accessApprover: "children-officer",
       outsideGroupSharingNeedsGuardianConsent: true,
       deletionTriggers: ["violation", "beyond-purpose-or-period", "guardian-withdraws", "termination"],
       notes: [t("Please read these rules with your child.", "请与您的孩子一起阅读本规则。")],

@@ -17,6 +17,9 @@ export const ConsoleHome = () => {
       <PageHeader title={t("console.title")} lead={t("console.lead")} />
       <Alert tone="info">
         <p data-testid="console-signin-note">{t("console.signInNote")}</p>
+        <ButtonLink to="/console/sign-in" size="sm">
+          {t("staff.signIn.title")}
+        </ButtonLink>
       </Alert>
       <section aria-labelledby="console-sections">
         <h2 className="ui-section-title" id="console-sections">

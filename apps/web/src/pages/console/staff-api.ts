@@ -1,0 +1,131 @@
+import { ApiError, apiGet, errorFromBody } from "../../api/client.ts";
+
+/**
+ * Writes for the staff console: every unsafe request carries the CSRF token (double-submit, fetched
+ * once from GET /api/v1/session/csrf) and the staff session cookie (HTTP-only, SameSite=Strict).
+ */
+let csrf: Promise<string> | undefined;
+
+const csrfToken = () => {
+  csrf ??= apiGet<{ token: string }>("/api/v1/session/csrf").then((r) => r.token);
+  csrf.catch(() => {
+    csrf = undefined;
+  });
+  return csrf;
+};
+
+export const staffPost = async <T>(path: string, body?: unknown): Promise<T> => {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        accept: "application/json",
+        "x-csrf-token": await csrfToken(),
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch {
+    throw new ApiError({ status: 0, code: "network", message: "network", fromServer: false });
+  }
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!response.ok) throw errorFromBody(response.status, parsed, response.headers.get("x-request-id"));
+  return parsed as T;
+};
+
+export type StaffRole =
+  | "admin"
+  | "privacy-officer"
+  | "children-officer"
+  | "support-agent"
+  | "security-analyst"
+  | "auditor";
+
+export const STAFF_ROLES: readonly StaffRole[] = [
+  "admin",
+  "privacy-officer",
+  "children-officer",
+  "support-agent",
+  "security-analyst",
+  "auditor",
+];
+
+export type TrainingStatus = {
+  confidentialityAt: string | null;
+  trainingAt: string | null;
+  trainingExpiresAt: string | null;
+  eligible: boolean;
+  reason: string;
+};
+
+export type StaffMember = {
+  id: string;
+  email: string;
+  displayName: string;
+  role: StaffRole;
+  status: "active" | "suspended";
+  mfaEnrolled: boolean;
+  createdAt: string;
+  training: TrainingStatus;
+};
+
+export type Me = { staff: StaffMember; operations: string[] };
+
+export type Grant = {
+  id: string;
+  staffId: string;
+  scope: "subject-pi" | "children-pi" | "bulk-export";
+  subjectId: string | null;
+  categories: string[];
+  purpose: string;
+  justification: string;
+  durationMinutes: number;
+  status: "pending" | "approved" | "rejected" | "expired" | "revoked";
+  requestedAt: string;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  expiresAt: string | null;
+};
+
+export type MaskedSubject = {
+  subjectId: string;
+  grantId: string;
+  purpose: string;
+  expiresAt: string;
+  categories: {
+    category: string;
+    grade: number;
+    children: boolean;
+    fields: { field: string; kind: string; value: string | null; visibility: string }[];
+  }[];
+};
+
+export type AuditEvent = {
+  id: number;
+  occurredAt: string;
+  actorType: string;
+  actorId: string;
+  action: string;
+  subjectId: string | null;
+  category: string | null;
+  purpose: string | null;
+  outcome: string;
+  reason: string | null;
+  batchId: number | null;
+};
+
+export const formatDateTime = (iso: string | null, lang: string) => {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime())
+    ? iso
+    : new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" }).format(d);
+};

@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Harness, hasChromium, runAxe, seriousViolations, startHarness, textOf } from "./harness.ts";
+
+/** The newest verification code in the dev outbox (the harness runs with CUSTOS_DEV on). */
+async function latestCode(h: Harness): Promise<string> {
+  const res = await fetch(`${h.baseUrl}/api/v1/dev/outbox?limit=20`);
+  const { messages } = (await res.json()) as { messages: { template: string; body: string }[] };
+  const body = messages.find((m) => m.template === "verification-code")?.body ?? "";
+  const code = /\b(\d{6})\b/.exec(body)?.[1];
+  if (!code) throw new Error("no verification code in the dev outbox");
+  return code;
+}
+
+describe.runIf(hasChromium)("subject accounts in the browser (ACC-1, ACC-3, ACC-6)", () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness();
+  }, 240_000);
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("ACC-1, ACC-3, ACC-6: sign up, verify, sign out, sign in, sessions, revoke, lockout message, report compromise", async () => {
+    const { context, page, problems } = await h.newPage("en-US");
+    try {
+      await page.goto("/center/account/sign-up");
+      await page.getByRole("heading", { level: 1, name: "Create an account" }).waitFor();
+      // CON-2: the policy box is not pre-ticked.
+      const box = page.getByRole("checkbox");
+      expect(await box.isChecked()).toBe(false);
+      await page.getByLabel("Mobile number or email").fill("e2e.player@example.com");
+      await page.getByLabel("Username").fill("e2e_player");
+      await page.locator('input[name="password"]').fill("E2e-Player-Pass-1");
+      await page.getByRole("button", { name: "Send verification code" }).click();
+      await page.getByText("Tick the box to accept the privacy policy").waitFor();
+      await box.check();
+      await page.getByRole("button", { name: "Send verification code" }).click();
+      await page.getByRole("heading", { level: 1, name: "Enter your verification code" }).waitFor();
+      await page.getByRole("button", { name: /Send a new code in/ }).waitFor();
+      await page.getByLabel("Verification code").fill(await latestCode(h));
+      await page.getByRole("button", { name: "Verify and create account" }).click();
+      await page.getByRole("heading", { level: 1, name: "Account security" }).waitFor();
+      expect(await textOf(page.getByTestId("account-username"))).toBe("e2e_player");
+      await page.getByTestId("account-status").waitFor();
+
+      // Sign out from the header, then sign in with the password.
+      await page.getByTestId("account-status").getByRole("button", { name: "Sign out" }).click();
+      await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
+      await page.locator('input[name="identifier"]').fill("e2e_player");
+      await page.locator('input[name="password"]').fill("E2e-Player-Pass-1");
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
+      await page.getByRole("heading", { level: 1, name: "Account security" }).waitFor();
+
+      // Sessions: the registration session was ended by sign-out; sign in elsewhere and revoke it.
+      const other = await h.browser.newContext({ baseURL: h.baseUrl });
+      const otherPage = await other.newPage();
+      const login = await otherPage.request.post("/api/v1/auth/login", {
+        data: { identifier: "e2e.player@example.com", password: "E2e-Player-Pass-1" },
+      });
+      expect(login.status()).toBe(200);
+      await page.reload();
+      await page.getByTestId("sessions").locator("li").nth(1).waitFor();
+      await expect.poll(() => page.getByTestId("sessions").locator("li").count()).toBe(2);
+      await page.getByRole("button", { name: "Sign out all other sessions" }).click();
+      await page.getByText("All other sessions were signed out.").waitFor();
+      await expect.poll(() => page.getByTestId("sessions").locator("li").count()).toBe(1);
+      expect((await otherPage.request.get("/api/v1/me")).status()).toBe(401);
+      await other.close();
+
+      // Report a compromise: confirmation dialog, then signed out and locked.
+      await page.getByRole("button", { name: "Report a compromise and lock my account" }).click();
+      await page.getByRole("dialog").getByRole("button", { name: "Lock my account" }).click();
+      await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
+      await page.locator('input[name="identifier"]').fill("e2e_player");
+      await page.locator('input[name="password"]').fill("E2e-Player-Pass-1");
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
+      await page.getByText(/This account is locked/).waitFor();
+
+      // Wrong passwords: the fifth locks the identifier, and the page says when to retry.
+      for (let i = 0; i < 5; i++) {
+        await page.locator('input[name="password"]').fill(`Wrong-Pass-${i}`);
+        await page.getByRole("button", { name: "Sign in", exact: true }).click();
+        await page.getByRole("alert").waitFor();
+      }
+      await page.getByText(/Too many failed sign-in attempts.*try again in 15 minute/).waitFor();
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+
+  for (const locale of ["en-US", "zh-CN"] as const) {
+    it(`ACC-1: the account pages in ${locale} have no serious or critical axe violations`, async () => {
+      const { context, page, problems } = await h.newPage(locale);
+      const failures: string[] = [];
+      try {
+        for (const path of [
+          "/center/account/sign-up",
+          "/center/account/verify",
+          "/center/account/sign-in",
+          "/center/account",
+        ]) {
+          await page.goto(path);
+          await page
+            .locator("main h1")
+            .first()
+            .waitFor()
+            .catch((error: unknown) => {
+              throw new Error(`${path} (${locale}) shows no h1: ${String(error)}`);
+            });
+          await page.waitForFunction(() => document.querySelectorAll(".ui-state").length === 0, undefined, {
+            timeout: 15_000,
+          });
+          expect(await page.evaluate(() => document.documentElement.lang)).toBe(
+            locale === "zh-CN" ? "zh-CN" : "en",
+          );
+          failures.push(
+            ...seriousViolations(await runAxe(page), `${path} (${locale})`).map((v) => `${path}: ${v.id}`),
+          );
+        }
+        // The signed-in security page too.
+        const res = await page.request.post("/api/v1/accounts/register", {
+          data: {
+            contact: `axe.${locale}@example.com`,
+            username: `axe_${locale === "zh-CN" ? "zh" : "en"}`,
+            password: "Axe-Check-Pass-1",
+            policyVersion: h.app.custos.manifest.manifest.version,
+            acceptPolicy: true,
+          },
+        });
+        const { verificationId } = (await res.json()) as { verificationId: string };
+        const verified = await page.request.post("/api/v1/accounts/register/verify", {
+          data: { verificationId, code: await latestCode(h) },
+        });
+        expect(verified.status()).toBe(201);
+        await page.goto("/center/account");
+        await page.getByTestId("sessions").locator("li").first().waitFor();
+        await page
+          .getByRole("button", {
+            name: locale === "zh-CN" ? "报告账号被盗用并锁定账号" : "Report a compromise and lock my account",
+          })
+          .click();
+        await page.getByRole("dialog").waitFor();
+        failures.push(
+          ...seriousViolations(await runAxe(page), `/center/account (${locale})`).map((v) => v.id),
+        );
+        expect(failures).toEqual([]);
+        expect(problems).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    }, 120_000);
+  }
+});

@@ -1,0 +1,189 @@
+import { createStaffService } from "@custos/server";
+import { createAuditLedger, createSubjectFieldRepo, createSubjectRepo } from "@custos/store";
+import { generate } from "otplib";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Harness, hasChromium, runAxe, seriousViolations, startHarness, textOf } from "./harness.ts";
+
+/**
+ * The staff console journey (ACC-5, SEC-2, SEC-3, SEC-4, SEC-8): an admin created through the
+ * service signs in with a TOTP code computed here, creates staff and records training; an agent
+ * asks for access, the privacy officer approves, the agent views a masked subject, and the auditor
+ * finds those reads in the audit log and verifies the chain. axe runs on every page.
+ */
+describe.runIf(hasChromium)("staff console journey in Chromium", () => {
+  let h: Harness;
+  let subjectId: string;
+  const admin = { email: "admin@staff.example", password: "" };
+
+  beforeAll(async () => {
+    h = await startHarness();
+    const { db, vault, clock } = h.app.custos;
+    const service = createStaffService({ db, vault, clock, ledger: createAuditLedger({ db, clock }) });
+    admin.password = (await service.createAdmin({ email: admin.email, displayName: "Ada Admin" })).password;
+    const subject = await createSubjectRepo(db).create({ region: "cn" });
+    subjectId = subject.subjectId;
+    const fields = createSubjectFieldRepo(db, vault);
+    await fields.put({
+      subjectId,
+      category: "registration",
+      field: "phone",
+      keyGroup: "account",
+      value: "13812341234",
+    });
+    await fields.put({
+      subjectId,
+      category: "registration",
+      field: "email",
+      keyGroup: "account",
+      value: "li.si@example.cn",
+    });
+  }, 240_000);
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const axe = async (page: Page, where: string) => {
+    await page.locator("main h1").first().waitFor();
+    expect(seriousViolations(await runAxe(page), where)).toEqual([]);
+  };
+
+  /** Signs in through the page: password, then the TOTP enrolment (secret read from the page). */
+  const signIn = async (page: Page, email: string, password: string, checkA11y = false) => {
+    await page.goto("/console/sign-in");
+    await page.getByRole("heading", { level: 1 }).waitFor();
+    if (checkA11y) await axe(page, "sign-in");
+    await page.getByLabel("Work email").fill(email);
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Continue" }).click();
+    const secret = (await textOf(page.getByTestId("totp-secret"))).trim();
+    expect(secret).toMatch(/^[A-Z2-7]{16,}$/);
+    if (checkA11y) await axe(page, "sign-in (enrol)");
+    await page.getByLabel("Authenticator code").fill(await generate({ secret }));
+    await page.getByRole("button", { name: "Verify and sign in" }).click();
+    await page.getByTestId("staff-whoami").waitFor();
+  };
+
+  const createStaff = async (page: Page, email: string, name: string, role: string) => {
+    await page.getByLabel("Email", { exact: true }).fill(email);
+    await page.getByLabel("Display name").fill(name);
+    await page.getByLabel("Role", { exact: true }).selectOption({ label: role });
+    await page.getByRole("button", { name: "Create staff member" }).click();
+    await page.getByText(`${name} was created`).waitFor();
+    return (await textOf(page.getByTestId("one-time-password"))).trim();
+  };
+
+  const recordTraining = async (
+    page: Page,
+    member: string,
+    kind: string,
+    completed: string,
+    expires = "",
+  ) => {
+    await page.getByLabel("Staff member", { exact: true }).selectOption({ label: member });
+    await page.getByLabel("Record", { exact: true }).selectOption({ label: kind });
+    await page.getByLabel("Completed or signed on").fill(completed);
+    await page.getByLabel("Expires on").fill(expires);
+    await page.getByRole("button", { name: "Record", exact: true }).click();
+    await page.getByText(`${kind} recorded.`).waitFor();
+  };
+
+  it("ACC-5, SEC-3, SEC-4, SEC-8: admin → staff and training → grant request → approval → masked view → audit and verify", async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const nextYear = new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10);
+    const adminCtx = await h.newPage("en-US");
+    const { page } = adminCtx;
+    let agentPassword = "";
+    let officerPassword = "";
+    let auditorPassword = "";
+    try {
+      await signIn(page, admin.email, admin.password, true);
+      await page.waitForURL(/\/console\/staff$/);
+      await page.getByRole("heading", { level: 1, name: "Staff" }).waitFor();
+      auditorPassword = await createStaff(page, "audrey@staff.example", "Audrey Auditor", "Auditor");
+      agentPassword = await createStaff(page, "sam@staff.example", "Sam Support", "Support agent");
+      officerPassword = await createStaff(page, "pat@staff.example", "Pat Privacy", "Privacy officer");
+      expect(new Set([auditorPassword, agentPassword, officerPassword]).size).toBe(3);
+      await recordTraining(page, "Sam Support (Support agent)", "Confidentiality agreement", today);
+      await recordTraining(page, "Sam Support (Support agent)", "Privacy training", today, nextYear);
+      const staffTable = await textOf(page.getByRole("table", { name: "Staff members" }));
+      expect(staffTable).toContain("s***@staff.example");
+      expect(staffTable).not.toContain("sam@staff.example");
+      await axe(page, "staff");
+      // the admin has no subject lookup in the navigation (SEC-3)
+      const nav = page.getByRole("navigation", { name: "Staff sections" });
+      expect(await nav.getByRole("link").allInnerTexts()).toEqual(["Staff"]);
+      expect(adminCtx.problems).toEqual([]);
+    } finally {
+      await adminCtx.context.close();
+    }
+
+    // The agent signs in (enrolling), finds no access, and requests a grant.
+    const agentCtx = await h.newPage("en-US");
+    const officerCtx = await h.newPage("en-US");
+    const auditorCtx = await h.newPage("zh-CN");
+    try {
+      const agent = agentCtx.page;
+      await signIn(agent, "sam@staff.example", agentPassword);
+      await agent.goto("/console/subjects");
+      await agent.getByLabel("Subject id").fill(subjectId);
+      await agent.getByRole("button", { name: "Look up" }).click();
+      await agent.getByRole("alert").waitFor();
+      expect(await textOf(agent.getByRole("alert"))).toMatch(/no active access grant/);
+      await agent.goto("/console/grants");
+      await agent.getByLabel("Subject id").fill(subjectId);
+      await agent.getByLabel("Justification").fill("ticket CS-1042");
+      await agent.getByRole("button", { name: "Request access" }).click();
+      await agent.getByText("Your request was sent").waitFor();
+      expect(await textOf(agent.getByRole("table", { name: "Access grants" }))).toContain("Pending");
+      await axe(agent, "grants (agent)");
+
+      // The privacy officer approves.
+      const officer = officerCtx.page;
+      await signIn(officer, "pat@staff.example", officerPassword);
+      await officer.waitForURL(/\/console\/grants$/);
+      await officer.getByRole("button", { name: /^Approve/ }).click();
+      await officer.getByText("The grant was approved.").waitFor();
+      expect(await textOf(officer.getByRole("table", { name: "Access grants" }))).toContain("Approved");
+      await axe(officer, "grants (officer)");
+
+      // The agent now sees the subject, masked (SEC-2).
+      await agent.goto("/console/subjects");
+      await agent.getByLabel("Subject id").fill(subjectId);
+      await agent.getByRole("button", { name: "Look up" }).click();
+      const fields = agent.getByRole("table", { name: "Fields of this subject" });
+      await fields.waitFor();
+      const shown = await textOf(fields);
+      expect(shown).toContain("138****1234");
+      expect(shown).toContain("l***@example.cn");
+      expect(shown).not.toContain("13812341234");
+      expect(await textOf(agent.getByTestId("subject-grant"))).toContain("customer-service");
+      await axe(agent, "subject lookup");
+
+      // The auditor (in Chinese) finds the reads and verifies the chain (SEC-4).
+      const auditor = auditorCtx.page;
+      await auditor.goto("/console/sign-in");
+      await auditor.getByLabel(/^(Language|语言)$/).selectOption("en");
+      await signIn(auditor, "audrey@staff.example", auditorPassword);
+      await auditor.waitForURL(/\/console\/audit$/);
+      await auditor.getByLabel("Subject id").fill(subjectId);
+      await auditor.getByLabel("Action").selectOption("read");
+      await auditor.getByRole("button", { name: "Apply filters" }).click();
+      const log = auditor.getByRole("table", { name: "Audit events, newest first" });
+      await log.getByText("customer-service").first().waitFor();
+      const rows = await log.locator("tbody tr").allInnerTexts();
+      expect(rows.filter((r) => r.includes("registration") && r.includes("Allowed"))).toHaveLength(1);
+      expect(rows.filter((r) => r.includes("Denied") && r.includes("no_active_grant"))).toHaveLength(1);
+      await axe(auditor, "audit log");
+      await auditor.getByRole("button", { name: "Verify the audit chain" }).click();
+      await auditor.getByTestId("verify-result").waitFor();
+      expect(await textOf(auditor.getByTestId("verify-result"))).toContain("The audit chain is intact");
+      await auditor.getByLabel("Language").selectOption("zh-CN");
+      await auditor.getByRole("heading", { level: 1, name: "审计日志" }).waitFor();
+      await axe(auditor, "audit log (zh-CN)");
+      for (const c of [agentCtx, officerCtx, auditorCtx]) expect(c.problems).toEqual([]);
+    } finally {
+      for (const c of [agentCtx, officerCtx, auditorCtx]) await c.context.close();
+    }
+  }, 240_000);
+});
