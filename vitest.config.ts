@@ -10,8 +10,8 @@ export default defineConfig({
       "e2e/**/*.test.ts",
     ],
     pool: "forks",
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
     reporters: ["default", "./test/summary-reporter.ts"],
   },
 });

@@ -93,3 +93,76 @@ describe.runIf(hasChromium)("third-party sign-in in Chromium", () => {
     }
   });
 });
+
+/** Linking from the security page, with a provider user no other account has linked. */
+describe.runIf(hasChromium)("linking a provider in Chromium", () => {
+  let h: Harness;
+  let fx: OidcFixture;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    fx = await startOidcProvider({
+      redirectUris: [`http://127.0.0.1:${port}/api/v1/auth/oidc/test-idp/callback`],
+    });
+    const provider: OidcProviderConfig = {
+      id: "test-idp",
+      name: { en: "Test IdP", "zh-CN": "测试账号" },
+      issuer: fx.issuer,
+      clientId: fx.clientId,
+      clientSecret: fx.clientSecret,
+      scopes: ["openid", "email", "profile"],
+      claims: { sub: "third-party-login.external-id", nickname: "third-party-login.nickname" },
+    };
+    h = await startHarness({ port, deps: { oidcProviders: [provider] } });
+  }, 240_000);
+  afterAll(async () => {
+    await h?.close();
+    await fx?.close();
+  });
+
+  it("ACC-2, ACC-4: the security page links a provider after the person confirms it is them", async () => {
+    const { context, page, problems } = await h.newPage("en-US");
+    try {
+      const res = await page.request.post("/api/v1/accounts/register", {
+        data: {
+          contact: "link.me@example.com",
+          username: "link_me",
+          password: "Link-Me-Pass-42",
+          policyVersion: h.app.custos.manifest.manifest.version,
+          acceptPolicy: true,
+        },
+      });
+      const { verificationId } = (await res.json()) as { verificationId: string };
+      const outbox = (await (await fetch(`${h.baseUrl}/api/v1/dev/outbox?limit=20`)).json()) as {
+        messages: { template: string; body: string }[];
+      };
+      const code = /\b(\d{6})\b/.exec(
+        outbox.messages.find((m) => m.template === "verification-code")?.body ?? "",
+      )?.[1];
+      const verified = await page.request.post("/api/v1/accounts/register/verify", {
+        data: { verificationId, code },
+      });
+      expect(verified.status()).toBe(201);
+      await page.goto("/center/account");
+      await page.getByRole("button", { name: "Link Test IdP" }).click();
+      const dialog = page.getByRole("dialog", { name: "Confirm it is you" });
+      await dialog.waitFor();
+      expect(seriousViolations(await runAxe(page), "/center/account (link: confirm)")).toEqual([]);
+      await dialog.getByLabel("Your password").fill("Link-Me-Pass-42");
+      await dialog.getByRole("button", { name: "Confirm with password" }).click();
+      await page.getByRole("heading", { name: "Test provider: sign in" }).waitFor();
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("heading", { name: "Test provider: allow access?" }).waitFor();
+      await page.getByRole("button", { name: "Allow" }).click();
+      await page.waitForURL((url) => url.origin === h.baseUrl && url.pathname === "/center/account");
+      expect(new URL(page.url()).searchParams.get("oidc")).toBe("linked");
+      await page.getByTestId("providers").getByRole("heading", { name: "test-idp" }).waitFor();
+      // Linked now: no link button for it any more.
+      expect(await page.getByRole("button", { name: "Link Test IdP" }).count()).toBe(0);
+      expect(seriousViolations(await runAxe(page), "/center/account?oidc=linked")).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});

@@ -62,6 +62,15 @@ describe.runIf(hasChromium)("staff console journey in Chromium", () => {
     await page.getByLabel("Authenticator code").fill(await generate({ secret }));
     await page.getByRole("button", { name: "Verify and sign in" }).click();
     await page.getByTestId("staff-whoami").waitFor();
+    // The one-time password must be replaced before anything else (ACC-5).
+    await page.getByRole("heading", { level: 1, name: "Your password" }).waitFor();
+    expect(await page.getByRole("navigation", { name: "Staff sections" }).getByRole("link").count()).toBe(0);
+    if (checkA11y) await axe(page, "forced password change");
+    await page.getByLabel("Current password").fill(password);
+    await page.getByLabel("New password", { exact: true }).fill(`${password} mine`);
+    await page.getByLabel("New password again").fill(`${password} mine`);
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.getByRole("heading", { level: 1, name: "Your password" }).waitFor({ state: "detached" });
   };
 
   const createStaff = async (page: Page, email: string, name: string, role: string) => {
@@ -106,6 +115,12 @@ describe.runIf(hasChromium)("staff console journey in Chromium", () => {
       expect(new Set([auditorPassword, agentPassword, officerPassword]).size).toBe(3);
       await recordTraining(page, "Sam Support (Support agent)", "Confidentiality agreement", today);
       await recordTraining(page, "Sam Support (Support agent)", "Privacy training", today, nextYear);
+      // Suspend and reactivate a member from the list (ACC-5).
+      await page.getByRole("button", { name: "Suspend Audrey Auditor" }).click();
+      await page.getByText("Audrey Auditor was suspended and signed out.").waitFor();
+      await page.getByRole("button", { name: "Reactivate Audrey Auditor" }).click();
+      await page.getByText("Audrey Auditor was reactivated.").waitFor();
+      await page.getByRole("button", { name: "Suspend Audrey Auditor" }).waitFor();
       const staffTable = await textOf(page.getByRole("table", { name: "Staff members" }));
       expect(staffTable).toContain("s***@staff.example");
       expect(staffTable).not.toContain("sam@staff.example");

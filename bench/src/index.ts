@@ -1,4 +1,5 @@
 import { auditVerifyBenchmark } from "./audit-verify.ts";
+import { bannerSizeBenchmark } from "./banner-size.ts";
 import { fieldEncryptionBenchmark } from "./field-encryption.ts";
 import { healthzBenchmark } from "./healthz.ts";
 import type { Benchmark, BenchResult } from "./types.ts";
@@ -6,7 +7,12 @@ import type { Benchmark, BenchResult } from "./types.ts";
 export type { Benchmark, BenchResult } from "./types.ts";
 
 /** Every benchmark, in the order `npm run bench` runs them. */
-export const benchmarks: Benchmark[] = [healthzBenchmark, fieldEncryptionBenchmark, auditVerifyBenchmark];
+export const benchmarks: Benchmark[] = [
+  healthzBenchmark,
+  fieldEncryptionBenchmark,
+  auditVerifyBenchmark,
+  bannerSizeBenchmark,
+];
 
 export async function runBenchmarks(options: {
   names: string[];

@@ -32,9 +32,11 @@ import type { OidcAccountsPort } from "./accounts/oidc-accounts-port.ts";
 import type { OidcProviderConfig } from "./accounts/oidc-config.ts";
 import { registerOidc } from "./accounts/oidc-routes.ts";
 import { registerAuditRoutes, registerAuditSealing } from "./audit/audit-routes.ts";
+import { registerBannerRoutes } from "./banner/banner-routes.ts";
 import type { Config } from "./config.ts";
+import { registerConsentRoutes } from "./consent/consent-routes.ts";
 import { registerErrorHandling } from "./errors.ts";
-import { createLogger, serializeError } from "./logging.ts";
+import { createLogger, lazyChildLogger, serializeError } from "./logging.ts";
 import { registerDevOutboxRoutes } from "./notifications/notification-routes.ts";
 import { createNotifier, DELIVER_JOB, type MailTransport, type Notifier } from "./notifications/notifier.ts";
 import { registerPolicyRoutes } from "./policy/policy-routes.ts";
@@ -109,13 +111,15 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === "string" && REQUEST_ID_RE.test(given) ? given : newId();
     },
     routerOptions: { maxParamLength: 200 },
+    childLoggerFactory: (logger, bindings, options) => lazyChildLogger(logger as Logger, bindings, options),
     ...https,
   }) as unknown as FastifyInstance;
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.addHook("onRequest", async (request, reply) => {
+  app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
+    done();
   });
   registerErrorHandling(app);
 
@@ -144,6 +148,11 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: "system", description: "Health and metrics" },
         { name: "staff", description: "Staff sign-in (MFA), roles, training records, access grants" },
         { name: "audit", description: "The audit log: events and chain verification" },
+        {
+          name: "consent",
+          description: "Consent ledger: give, refuse, withdraw; receipts (CON-1..6, CON-12, CON-13)",
+        },
+        { name: "decisions", description: "Purpose-binding decisions for services (MAN-5, CON-1, CON-14)" },
       ],
     },
     transform: createJsonSchemaTransform({
@@ -211,6 +220,14 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     publicUrl: config.publicUrl,
   });
   registerAuditRoutes(app, { db, clock, ledger: auditLedger, requireStaff });
+  registerConsentRoutes(app, {
+    db,
+    manifest: manifest.manifest,
+    clock,
+    ledger: auditLedger,
+    publicUrl: config.publicUrl,
+    serviceKeys: config.serviceKeys,
+  });
   registerOidc(app, {
     database,
     vault,
@@ -220,6 +237,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     publicUrl: config.publicUrl,
     accounts: deps.oidcAccounts,
   });
+  registerBannerRoutes(app, { db, clock, manifest, publicUrl: config.publicUrl, dev: config.dev });
   if (config.dev) registerDevOutboxRoutes(app, { notifier });
   await registerWebRoutes(app, { distDir: deps.webDistDir });
 

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { type OidcProviderConfig, parseOidcProviders } from "./accounts/oidc-config.ts";
+import { parseServiceKeys, type ServiceKey } from "./consent/service-auth.ts";
 
 /**
  * Server configuration, parsed once at start-up from the environment. This module is the only
@@ -143,6 +144,17 @@ const EnvSchema = z.object({
       }
       return n;
     }),
+  CUSTOS_SERVICE_KEYS: z
+    .string()
+    .max(50_000)
+    .optional()
+    .transform((value, ctx) => {
+      const parsed = parseServiceKeys(value);
+      if (parsed.ok) return parsed.keys;
+      for (const problem of parsed.problems)
+        ctx.addIssue({ code: "custom", message: `CUSTOS_SERVICE_KEYS ${problem}` });
+      return z.NEVER;
+    }),
   RATE_LIMIT_MAX: z
     .string()
     .max(10)
@@ -196,6 +208,8 @@ export type Config = {
   reauthMinutes: number;
   /** Approved third-party OpenID Connect providers (ACC-2), from CUSTOS_OIDC_PROVIDERS. */
   oidcProviders: OidcProviderConfig[];
+  /** Services allowed to call decisions and record consents (CON-1), from CUSTOS_SERVICE_KEYS. */
+  serviceKeys: ServiceKey[];
 };
 
 /** Raised when the environment is invalid; the message names each variable and what it expects. */
@@ -265,5 +279,6 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimit: 1024 * 1024,
     reauthMinutes: e.CUSTOS_REAUTH_MINUTES,
     oidcProviders: e.CUSTOS_OIDC_PROVIDERS,
+    serviceKeys: e.CUSTOS_SERVICE_KEYS,
   };
 }

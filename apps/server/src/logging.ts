@@ -1,5 +1,12 @@
 import { types } from "node:util";
-import { type DestinationStream, type Logger, pino } from "pino";
+import {
+  type Bindings,
+  type ChildLoggerOptions,
+  type DestinationStream,
+  type Level,
+  type Logger,
+  pino,
+} from "pino";
 import type { LogLevel } from "./config.ts";
 
 /**
@@ -81,4 +88,82 @@ export function serializeError(err: unknown): Record<string, unknown> {
     message: scrubText(err.message),
     stack: frames.join("\n"),
   };
+}
+
+/**
+ * Fastify's `childLoggerFactory`: the per-request logger (bound to the request id) is made only when
+ * something is actually logged at an enabled level. pino would otherwise build — and redact — the
+ * child's bindings on every request, even when nothing below warn is written (as in production at
+ * LOG_LEVEL=warn). Output is identical: the first enabled call creates the real child.
+ */
+export function lazyChildLogger(parent: Logger, bindings: Bindings, options: ChildLoggerOptions): Logger {
+  // Route-level log options (level, serializers…) change the child: build it as pino would.
+  for (const _ in options) return parent.child(bindings, options);
+  return new LazyChildLogger(parent, bindings) as unknown as Logger;
+}
+
+class LazyChildLogger {
+  readonly #parent: Logger;
+  readonly #bindings: Bindings;
+  #child: Logger | undefined;
+
+  constructor(parent: Logger, bindings: Bindings) {
+    this.#parent = parent;
+    this.#bindings = bindings;
+  }
+
+  #real(): Logger {
+    this.#child ??= this.#parent.child(this.#bindings);
+    return this.#child;
+  }
+
+  #log(level: Level, args: unknown[]): void {
+    if (this.#child === undefined && !this.#parent.isLevelEnabled(level)) return;
+    (this.#real()[level] as (...a: unknown[]) => void)(...args);
+  }
+
+  trace(...args: unknown[]): void {
+    this.#log("trace", args);
+  }
+  debug(...args: unknown[]): void {
+    this.#log("debug", args);
+  }
+  info(...args: unknown[]): void {
+    this.#log("info", args);
+  }
+  warn(...args: unknown[]): void {
+    this.#log("warn", args);
+  }
+  error(...args: unknown[]): void {
+    this.#log("error", args);
+  }
+  fatal(...args: unknown[]): void {
+    this.#log("fatal", args);
+  }
+  silent(): void {}
+
+  get level(): string {
+    return (this.#child ?? this.#parent).level;
+  }
+  set level(level: string) {
+    this.#real().level = level;
+  }
+  get levels(): Logger["levels"] {
+    return this.#parent.levels;
+  }
+  isLevelEnabled(level: string): boolean {
+    return (this.#child ?? this.#parent).isLevelEnabled(level);
+  }
+  child(bindings: Bindings, options?: ChildLoggerOptions): Logger {
+    return this.#real().child(bindings, options);
+  }
+  bindings(): Bindings {
+    return this.#real().bindings();
+  }
+  setBindings(bindings: Bindings): void {
+    this.#real().setBindings(bindings);
+  }
+  flush(cb?: (err?: Error) => void): void {
+    this.#parent.flush(cb);
+  }
 }

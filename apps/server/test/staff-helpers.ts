@@ -22,7 +22,7 @@ export type StaffTestApp = TestApp & {
   /** Creates a staff member directly through the service (as the CLI does). */
   createStaff(role: StaffRole, email?: string): Promise<StaffUser>;
   /** Signs in with password and TOTP (enrolling on first use); sets `user.cookie`. */
-  signIn(user: StaffUser): Promise<StaffUser>;
+  signIn(user: StaffUser, options?: { keepOneTimePassword?: boolean }): Promise<StaffUser>;
   /** Records a valid confidentiality agreement and privacy training. */
   train(user: StaffUser): Promise<void>;
   call(
@@ -69,7 +69,7 @@ export async function buildStaffTestApp(): Promise<StaffTestApp> {
       });
       return { id: staff.id, email: address, role, password };
     },
-    async signIn(user) {
+    async signIn(user, options) {
       const first = await call(undefined, "POST", "/api/v1/staff/auth/sign-in", {
         email: user.email,
         password: user.password,
@@ -93,6 +93,21 @@ export async function buildStaffTestApp(): Promise<StaffTestApp> {
       if (second.statusCode !== 200) throw new Error(`mfa failed: ${second.statusCode} ${second.body}`);
       const session = second.cookies.find((c) => c.name === "custos_staff_session");
       user.cookie = `custos_staff_session=${session?.value}`;
+      if (options?.keepOneTimePassword) return user;
+      // A one-time password must be replaced before anything else (ACC-5).
+      const me = (await call(user, "GET", "/api/v1/staff/me")).json() as {
+        staff?: { mustChangePassword?: boolean };
+      };
+      if (me.staff?.mustChangePassword) {
+        const next = `${user.password}-own-passphrase`;
+        const changed = await call(user, "POST", "/api/v1/staff/me/password", {
+          current: user.password,
+          next,
+        });
+        if (changed.statusCode !== 200)
+          throw new Error(`password change failed: ${changed.statusCode} ${changed.body}`);
+        user.password = next;
+      }
       return user;
     },
     async train(user) {

@@ -2,6 +2,7 @@ import { useEffect, useRef } from "react";
 import { BrowserRouter, Navigate, Outlet, Route, Routes, useLocation } from "react-router-dom";
 import { AccountPage } from "./pages/center/account/AccountPage.tsx";
 import { AccountStatus } from "./pages/center/account/AccountStatus.tsx";
+import { MyInformationPage } from "./pages/center/account/MyInformationPage.tsx";
 import { SignInPage } from "./pages/center/account/SignInPage.tsx";
 import { SignUpPage } from "./pages/center/account/SignUpPage.tsx";
 import { VerifyPage } from "./pages/center/account/VerifyPage.tsx";
@@ -16,6 +17,7 @@ import { DesignPage } from "./pages/console/DesignPage.tsx";
 import { GrantsPage } from "./pages/console/GrantsPage.tsx";
 import { OutboxPage } from "./pages/console/OutboxPage.tsx";
 import { StaffMembersPage } from "./pages/console/StaffMembersPage.tsx";
+import { StaffPasswordPage } from "./pages/console/StaffPasswordPage.tsx";
 import { StaffSignInPage } from "./pages/console/StaffSignInPage.tsx";
 import { SubjectLookupPage } from "./pages/console/SubjectLookupPage.tsx";
 import { NotFoundPage } from "./pages/NotFoundPage.tsx";
@@ -56,6 +58,7 @@ export const App = () => (
           <Route path="account/sign-up" element={<SignUpPage />} />
           <Route path="account/verify" element={<VerifyPage />} />
           <Route path="account/sign-in" element={<SignInPage />} />
+          <Route path="account/personal-information" element={<MyInformationPage />} />
         </Route>
         <Route path="console" element={<ConsoleLayout />}>
           <Route index element={<ConsoleHome />} />
@@ -63,6 +66,7 @@ export const App = () => (
           <Route path="design" element={<DesignPage />} />
           <Route path="sign-in" element={<StaffSignInPage />} />
           <Route path="staff" element={<StaffMembersPage />} />
+          <Route path="password" element={<StaffPasswordPage />} />
           <Route path="grants" element={<GrantsPage />} />
           <Route path="subjects" element={<SubjectLookupPage />} />
           <Route path="audit" element={<AuditLogPage />} />

@@ -94,6 +94,8 @@ describe("hash chain (SEC-4)", () => {
       { f: 1.5, e: 1e21, neg: -0, big: 2 ** 60, small: 1e-7, ok: true, no: false, nil: null, u: undefined },
       { nested: { z: [1, { y: 2, x: 1 }, "s"], a: [] }, "\u0001": 1, é: 2, Z: 3 },
       { date: new Date(Date.UTC(2025, 0, 1)) },
+      { max: Number.MAX_SAFE_INTEGER, min: Number.MIN_SAFE_INTEGER, zero: 0, nine: 9, ten: 10, n: -100 },
+      { 10: 1, 9: 2, b: "x".repeat(64), c: "y".repeat(65) },
     ];
     for (const details of samples) {
       const bytes = Buffer.from(hasher.encode(event(1, { details })));
@@ -106,6 +108,34 @@ describe("hash chain (SEC-4)", () => {
       expect(bytes.subarray(o + 4, o + 4 + n).toString("utf8")).toBe(canonicalJson(details));
       expect(o + 4 + n).toBe(bytes.length);
     }
+  });
+
+  it("SEC-4: format version 1 is pinned: hashes sealed by earlier versions of the encoder still verify", () => {
+    // Golden values computed by the first (array-free but slower) encoder; a change of bytes must
+    // come with a new CHAIN_FORMAT_VERSION, never silently.
+    const hasher = new EventHasher();
+    const base = event(42, { occurredAt: new Date(Date.UTC(2025, 0, 1, 8, 0, 0, 42)), actorId: "staff-0" });
+    expect(hasher.digest(base).toString("hex")).toBe(
+      "2951e7f97e460874456dfb3746befc09dd8814a3818d96c9ac53a6c7108b1983",
+    );
+    const odd = event(2 ** 40 + 7, {
+      occurredAt: new Date(-86_400_000),
+      actorId: "staff-0",
+      reason: "工单 #42",
+      subjectId: null,
+      requestId: "req-42",
+      details: { n: -17, f: 1.5, s: 'ä"', z: [1, { b: 2, a: 1 }], 10: 1, 9: 2 },
+    });
+    expect(hasher.digest(odd).toString("hex")).toBe(
+      "78e910821400c76333e1a05d405400009827c6492486a9578fab4440a0670318",
+    );
+    // A long event grows the buffer; the same hasher keeps hashing correctly afterwards.
+    const long = event(5, { reason: "x".repeat(10_000), details: { note: "工".repeat(3000) } });
+    const longBytes = Buffer.from(hasher.encode(long));
+    expect(hasher.digest(long).equals(createHash("sha256").update(longBytes).digest())).toBe(true);
+    expect(hasher.digest(base).toString("hex")).toBe(
+      "2951e7f97e460874456dfb3746befc09dd8814a3818d96c9ac53a6c7108b1983",
+    );
   });
 
   it("SEC-4: the batch hash is SHA-256(prev || batch_id || count || H(e1)…H(en)) and genesis is 32 zero bytes", () => {

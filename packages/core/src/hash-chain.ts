@@ -118,23 +118,29 @@ function isPlainAscii(text: string): boolean {
   return true;
 }
 
+/** Views of the encoder buffer are cached per length up to this many bytes (covers typical events). */
+const MAX_CACHED_VIEW = 2048;
+
 /**
  * Encodes and hashes events, reusing one growable buffer (one encoder per verifier/sealer; not
- * shared across concurrent async work).
+ * shared across concurrent async work). Verification runs this once per stored event, so the
+ * encoder allocates nothing per event on the common path: text and small details are written
+ * byte by byte into the buffer (no intermediate strings, arrays or concatenation), and the view
+ * handed to SHA-256 is reused per length. The bytes are exactly those of format version 1 above.
  */
 export class EventHasher {
   #buf = Buffer.allocUnsafe(1024);
+  /** #buf.subarray(0, n) by n, made once: valid until #buf is replaced. */
+  #views: (Buffer | undefined)[] = [];
 
   /** The canonical bytes of `e`; a view into the internal buffer, valid until the next call. */
   encode(e: ChainEvent): Buffer {
-    const length = this.#encode(e);
-    return this.#buf.subarray(0, length);
+    return this.#view(this.#encode(e));
   }
 
   /** H(e) as 32 bytes in a latin1 string (one char per byte): cheap to join and compare. */
   digestLatin1(e: ChainEvent): string {
-    const length = this.#encode(e);
-    return hash("sha256", this.#buf.subarray(0, length), "binary");
+    return hash("sha256", this.#view(this.#encode(e)), "binary");
   }
 
   /** H(e) as a Buffer. */
@@ -149,30 +155,46 @@ export class EventHasher {
     return Buffer.from(parts.join(""), "latin1");
   }
 
+  #view(length: number): Buffer {
+    if (length > MAX_CACHED_VIEW) return this.#buf.subarray(0, length);
+    let view = this.#views[length];
+    if (view === undefined) {
+      view = this.#buf.subarray(0, length);
+      this.#views[length] = view;
+    }
+    return view;
+  }
+
   #encode(e: ChainEvent): number {
-    const buf = this.#buf;
+    // Room for the fixed part and all ten length prefixes, and every text field at the worst
+    // case of 3 UTF-8 bytes per UTF-16 unit; details reserve their own room as they are written.
+    const texts =
+      e.actorType.length +
+      e.actorId.length +
+      e.action.length +
+      (e.subjectId?.length ?? 0) +
+      (e.category?.length ?? 0) +
+      (e.purpose?.length ?? 0) +
+      e.outcome.length +
+      (e.reason?.length ?? 0) +
+      (e.requestId?.length ?? 0);
+    const buf = this.#reserve(0, 17 + 40 + 3 * texts + 64);
     buf[0] = CHAIN_FORMAT_VERSION;
     writeInt64(buf, 1, e.id);
     writeInt64(buf, 9, e.occurredAt.getTime());
-    let o = 17;
-    o = this.#text(o, e.actorType);
-    o = this.#text(o, e.actorId);
-    o = this.#text(o, e.action);
-    o = this.#text(o, e.subjectId);
-    o = this.#text(o, e.category);
-    o = this.#text(o, e.purpose);
-    o = this.#text(o, e.outcome);
-    o = this.#text(o, e.reason);
-    o = this.#text(o, e.requestId);
+    let o = writeText(buf, 17, e.actorType);
+    o = writeText(buf, o, e.actorId);
+    o = writeText(buf, o, e.action);
+    o = writeText(buf, o, e.subjectId);
+    o = writeText(buf, o, e.category);
+    o = writeText(buf, o, e.purpose);
+    o = writeText(buf, o, e.outcome);
+    o = writeText(buf, o, e.reason);
+    o = writeText(buf, o, e.requestId);
     // details: canonical JSON written straight into the buffer, its length filled in after.
     const start = o + 4;
     const end = this.#json(start, e.details ?? {});
-    const length = end - start;
-    const out = this.#buf;
-    out[o] = length >>> 24;
-    out[o + 1] = (length >>> 16) & 0xff;
-    out[o + 2] = (length >>> 8) & 0xff;
-    out[o + 3] = length & 0xff;
+    writeUint32(this.#buf, o, end - start);
     return end;
   }
 
@@ -182,15 +204,11 @@ export class EventHasher {
    * canonicalJson, so the bytes are always exactly those of canonicalJson.
    */
   #json(offset: number, value: unknown): number {
-    if (typeof value === "number" && Number.isSafeInteger(value)) return this.#ascii(offset, String(value));
+    if (typeof value === "number" && Number.isSafeInteger(value))
+      return writeInteger(this.#reserve(offset, 17), offset, value);
     if (typeof value === "string") {
-      if (value.length <= 64 && isPlainAscii(value)) {
-        const buf = this.#reserve(offset, value.length + 2);
-        buf[offset] = 0x22;
-        for (let i = 0; i < value.length; i++) buf[offset + 1 + i] = value.charCodeAt(i);
-        buf[offset + 1 + value.length] = 0x22;
-        return offset + value.length + 2;
-      }
+      if (value.length <= 64 && isPlainAscii(value))
+        return writeQuoted(this.#reserve(offset, 66), offset, value);
       return this.#utf8(offset, JSON.stringify(value));
     }
     if (
@@ -209,26 +227,21 @@ export class EventHasher {
         break;
       }
     }
-    let o = this.#ascii(offset, "{");
+    this.#reserve(offset, 1)[offset] = 0x7b; // {
+    let o = offset + 1;
     let first = true;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
       const item = record[key];
       if (item === undefined) continue;
-      if (!first) o = this.#ascii(o, ",");
+      if (!first) this.#reserve(o, 1)[o++] = 0x2c; // ,
       first = false;
       o = this.#json(o, key);
-      o = this.#ascii(o, ":");
+      this.#reserve(o, 1)[o++] = 0x3a; // :
       o = this.#json(o, item);
     }
-    return this.#ascii(o, "}");
-  }
-
-  /** Writes a string known to be ASCII. */
-  #ascii(offset: number, text: string): number {
-    const buf = this.#reserve(offset, text.length);
-    for (let i = 0; i < text.length; i++) buf[offset + i] = text.charCodeAt(i);
-    return offset + text.length;
+    this.#reserve(o, 1)[o++] = 0x7d; // }
+    return o;
   }
 
   #utf8(offset: number, text: string): number {
@@ -244,37 +257,69 @@ export class EventHasher {
     const grown = Buffer.allocUnsafe(size);
     this.#buf.copy(grown, 0, 0, offset);
     this.#buf = grown;
+    this.#views = [];
     return grown;
   }
+}
 
-  #text(offset: number, text: string | null): number {
-    const buf = this.#reserve(offset, 4 + 3 * (text?.length ?? 0));
-    if (text === null) {
-      buf[offset] = 0xff;
-      buf[offset + 1] = 0xff;
-      buf[offset + 2] = 0xff;
-      buf[offset + 3] = 0xff;
-      return offset + 4;
-    }
-    const start = offset + 4;
-    const n = text.length;
-    let length = n;
-    // Short ASCII strings (ids, codes) are copied in JS: cheaper than a call into native code.
-    let i = 0;
-    if (n <= 64) {
-      for (; i < n; i++) {
-        const c = text.charCodeAt(i);
-        if (c > 0x7f) break;
-        buf[start + i] = c;
-      }
-    }
-    if (i !== n) length = buf.write(text, start, "utf8");
-    buf[offset] = length >>> 24;
-    buf[offset + 1] = (length >>> 16) & 0xff;
-    buf[offset + 2] = (length >>> 8) & 0xff;
-    buf[offset + 3] = length & 0xff;
-    return start + length;
+/** u32be length and UTF-8 bytes of `text`, or u32be 0xFFFFFFFF for null; room is reserved by the caller. */
+function writeText(buf: Buffer, offset: number, text: string | null): number {
+  if (text === null) {
+    buf[offset] = 0xff;
+    buf[offset + 1] = 0xff;
+    buf[offset + 2] = 0xff;
+    buf[offset + 3] = 0xff;
+    return offset + 4;
   }
+  const start = offset + 4;
+  const n = text.length;
+  let length = n;
+  // Short ASCII strings (codes, short ids) are copied in JS: cheaper than a call into native code;
+  // from about a uuid's length on, the native UTF-8 writer wins.
+  let i = 0;
+  if (n <= 24) {
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 0x7f) break;
+      buf[start + i] = c;
+    }
+  }
+  if (i !== n) length = buf.write(text, start, "utf8");
+  writeUint32(buf, offset, length);
+  return start + length;
+}
+
+function writeUint32(buf: Buffer, offset: number, value: number): void {
+  buf[offset] = value >>> 24;
+  buf[offset + 1] = (value >>> 16) & 0xff;
+  buf[offset + 2] = (value >>> 8) & 0xff;
+  buf[offset + 3] = value & 0xff;
+}
+
+/** `"text"` for plain ASCII text (see isPlainAscii), as JSON.stringify writes it. */
+function writeQuoted(buf: Buffer, offset: number, text: string): number {
+  buf[offset] = 0x22;
+  for (let i = 0; i < text.length; i++) buf[offset + 1 + i] = text.charCodeAt(i);
+  buf[offset + 1 + text.length] = 0x22;
+  return offset + text.length + 2;
+}
+
+/** A safe integer in decimal, exactly as String() writes it (-0 as "0"), without making the string. */
+function writeInteger(buf: Buffer, offset: number, value: number): number {
+  let o = offset;
+  let v = value;
+  if (v < 0) {
+    buf[o++] = 0x2d; // -
+    v = -v;
+  }
+  let digits = 1;
+  for (let p = 10; p <= v; p *= 10) digits++;
+  for (let i = digits - 1; i >= 0; i--) {
+    const q = Math.floor(v / 10);
+    buf[o + i] = 0x30 + (v - q * 10);
+    v = q;
+  }
+  return o + digits;
 }
 
 function writeInt64(buf: Buffer, offset: number, value: number): void {

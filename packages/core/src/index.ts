@@ -1,5 +1,7 @@
 export * from "./app-error.ts";
 export * from "./clock.ts";
+export * from "./consent-receipts.ts";
+export * from "./decisions.ts";
 export * from "./hash-chain.ts";
 export * from "./ids.ts";
 export * from "./maskers.ts";

@@ -1,5 +1,6 @@
 export * from "./accounts/index.ts";
 export * from "./audit/index.ts";
+export * from "./consent/index.ts";
 export * from "./database.ts";
 export * from "./db-types.ts";
 export * from "./jobs.ts";

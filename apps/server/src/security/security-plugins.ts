@@ -1,7 +1,7 @@
 import { AppError } from "@custos/core";
-import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance } from "fastify";
+import helmet, { type HelmetOptions } from "helmet";
 import type { Config } from "../config.ts";
 
 /**
@@ -24,7 +24,7 @@ export const CONTENT_SECURITY_POLICY = {
 };
 
 export async function registerSecurity(app: FastifyInstance, config: Config): Promise<void> {
-  await app.register(helmet, {
+  const headers = constantHelmetHeaders({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -35,6 +35,12 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
     strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
     referrerPolicy: { policy: "same-origin" },
     crossOriginEmbedderPolicy: false,
+  });
+  // On the raw response, as @fastify/helmet did: a route's own reply.header() still wins.
+  app.addHook("onRequest", (_request, reply, done) => {
+    const raw = reply.raw;
+    for (let i = 0; i < headers.length; i += 2) raw.setHeader(headers[i] as string, headers[i + 1] as string);
+    done();
   });
 
   await app.register(rateLimit, {
@@ -49,4 +55,28 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
       });
     },
   });
+}
+
+/**
+ * The headers helmet sets for these options, computed once: they depend on nothing in the request
+ * (no function-valued CSP directives, no nonces), and @fastify/helmet would rebuild the whole
+ * helmet middleware chain, CSP parsing included, on every request. A flat [name, value, …] list.
+ */
+export function constantHelmetHeaders(options: HelmetOptions): string[] {
+  const headers: string[] = [];
+  const recorder = {
+    setHeader(name: string, value: unknown) {
+      if (typeof value !== "string") throw new TypeError(`helmet header ${name} is not a constant string`);
+      headers.push(name, value);
+    },
+    // helmet removes X-Powered-By, which neither Node nor Fastify sets.
+    removeHeader() {},
+  };
+  let finished = false;
+  helmet(options)({} as never, recorder as never, (err?: unknown) => {
+    if (err) throw err;
+    finished = true;
+  });
+  if (!finished) throw new Error("helmet did not finish synchronously");
+  return headers;
 }

@@ -19,6 +19,7 @@ import type { Kysely } from "kysely";
 import { z } from "zod";
 import { ErrorBody, errorResponses } from "../errors.ts";
 import { CSRF_COOKIE, CSRF_HEADER } from "../security/csrf.ts";
+import { registerExportRoutes } from "./export-routes.ts";
 import { createGrantService } from "./grant-service.ts";
 import {
   createStaffService,
@@ -47,6 +48,12 @@ export function createRequireStaff(staffService: Pick<StaffService, "authenticat
       throw new AppError("unauthorized", {
         message: "Sign in to the console with your password and authenticator code first (/console/sign-in).",
         details: { reason: "staff_sign_in" },
+      });
+    if (principal.mustChangePassword)
+      throw new AppError("forbidden", {
+        message:
+          "You signed in with a one-time password: choose your own password first (POST /api/v1/staff/me/password, or the console's password page).",
+        details: { reason: "password_change_required" },
       });
     const ops = typeof operation === "string" ? [operation] : operation;
     if (!ops.some((op) => can(principal.role, op))) {
@@ -109,6 +116,7 @@ const StaffMember = z
     role: z.enum(STAFF_ROLES),
     status: z.enum(["active", "suspended"]),
     mfaEnrolled: z.boolean(),
+    mustChangePassword: z.boolean(),
     createdAt: z.iso.datetime(),
     training: Training,
   })
@@ -152,9 +160,10 @@ export function registerStaffRoutes(
   const secure = deps.publicUrl.startsWith("https:");
   const r = app.withTypeProvider<ZodTypeProvider>();
 
-  app.addHook("onRequest", async (request) => {
+  app.addHook("onRequest", (request, _reply, done) => {
     if (request.url.startsWith("/api/v1/staff") || request.url.startsWith("/api/v1/audit"))
       checkStaffCsrf(request, deps.publicUrl);
+    done();
   });
 
   const setSession = (reply: FastifyReply, token: string, maxAgeSeconds: number) =>
@@ -264,6 +273,33 @@ export function registerStaffRoutes(
       if (!staff) throw new AppError("unauthorized", { message: "Sign in to the console first." });
       reply.header("cache-control", "no-store");
       return { staff, operations: operationsOf(principal.role) };
+    },
+  );
+
+  r.post(
+    "/api/v1/staff/me/password",
+    {
+      schema: {
+        tags: ["staff"],
+        operationId: "staffChangePassword",
+        summary: "Change your console password (required first after a one-time password)",
+        description:
+          'Until a staff member who signed in with a one-time password has chosen their own, every other staff route answers 403 with `details.reason = "password_change_required"`. Other sessions of the account end.',
+        body: z.strictObject({ current: z.string().min(1).max(200), next: z.string().min(1).max(200) }),
+        response: { 200: z.object({ changed: z.literal(true) }), ...authResponses },
+      },
+    },
+    async (request, reply) => {
+      const token = request.cookies[STAFF_SESSION_COOKIE];
+      const principal = await staffService.authenticate(token);
+      if (!principal || !token)
+        throw new AppError("unauthorized", {
+          message: "Sign in to the console first (/console/sign-in).",
+          details: { reason: "staff_sign_in" },
+        });
+      await staffService.changePassword(principal.staffId, token, request.body.current, request.body.next);
+      reply.header("cache-control", "no-store");
+      return { changed: true as const };
     },
   );
 
@@ -524,6 +560,8 @@ export function registerStaffRoutes(
       return grantService.readSubject(me, request.params.subjectId, request.id);
     },
   );
+
+  registerExportRoutes(app, { ...deps, grantService, requireStaff });
 
   return { requireStaff, staffService };
 }

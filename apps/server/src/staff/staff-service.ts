@@ -61,6 +61,8 @@ export type StaffView = {
   role: StaffRole;
   status: "active" | "suspended";
   mfaEnrolled: boolean;
+  /** Signed in with a one-time password that has not been replaced yet. */
+  mustChangePassword: boolean;
   createdAt: string;
   training: TrainingStatus;
 };
@@ -144,6 +146,7 @@ export function createStaffService({ db, vault, clock = systemClock, ledger }: D
       role: row.role as StaffRole,
       status: row.status as "active" | "suspended",
       mfaEnrolled: row.mfa_enrolled_at !== null,
+      mustChangePassword: row.must_change_password,
       createdAt: row.created_at.toISOString(),
       training: trainingStatus(rows ?? (await training.forStaff(row.id)), clock.now()),
     };
@@ -196,6 +199,8 @@ export function createStaffService({ db, vault, clock = systemClock, ledger }: D
         passwordHash: await argon2.hash(password, { type: argon2.argon2id }),
         createdBy: input.createdBy,
         now: clock.now(),
+        // A generated password is one-time: it must be replaced at the first sign-in.
+        mustChangePassword: input.password === undefined,
       });
       if (!inserted)
         throw new AppError("conflict", {
@@ -394,19 +399,56 @@ export function createStaffService({ db, vault, clock = systemClock, ledger }: D
       return { token, staffId: row.id };
     },
 
+    /**
+     * Replaces the password (the one-time one at first sign-in): the current password must be
+     * right, the new one 12 to 200 characters and different. Other sessions are ended.
+     */
+    async changePassword(
+      staffId: string,
+      currentToken: string,
+      current: string,
+      next: string,
+    ): Promise<void> {
+      const row = await staff.byId(staffId);
+      if (!row) throw new AppError("unauthorized", { message: "Sign in to the console first." });
+      assertNotLocked(row, clock.now());
+      if (!(await argon2.verify(row.password_hash, current.slice(0, 200)))) {
+        await service.noteFailure(row.id, "bad_password");
+        throw new AppError("validation_failed", {
+          message: "The current password is wrong. Enter the password you signed in with.",
+          details: { field: "current" },
+        });
+      }
+      if (next.length < 12 || next.length > 200)
+        throw invalid(
+          "next",
+          "The new password must be 12 to 200 characters long. Choose a longer passphrase.",
+        );
+      if (next === current)
+        throw invalid("next", "The new password must differ from the current one. Choose a new passphrase.");
+      await staff.replaceOneTimePassword(row.id, await argon2.hash(next, { type: argon2.argon2id }));
+      const now = clock.now();
+      // Every other session ends; this one stays signed in.
+      const keep = hashToken(currentToken);
+      await staff.revokeAllSessions(row.id, now, keep);
+      await audit(row.id, "update", "allowed", { staffId: row.id, password: "changed" });
+    },
+
     async signOut(token: string): Promise<void> {
       await staff.revokeSession(hashToken(token), clock.now());
     },
 
     /** The signed-in staff member for a session token, or undefined. */
-    async authenticate(token: string | undefined): Promise<{ staffId: string; role: StaffRole } | undefined> {
+    async authenticate(
+      token: string | undefined,
+    ): Promise<{ staffId: string; role: StaffRole; mustChangePassword: boolean } | undefined> {
       if (!token || token.length > 100) return undefined;
       const now = clock.now();
       const session = await staff.sessionByHash(hashToken(token));
       if (session?.stage !== "active" || session.revoked_at || session.expires_at <= now) return undefined;
       const row = await staff.byId(session.staff_id);
       if (row?.status !== "active" || !isStaffRole(row.role)) return undefined;
-      return { staffId: row.id, role: row.role };
+      return { staffId: row.id, role: row.role, mustChangePassword: row.must_change_password };
     },
 
     can(role: StaffRole, op: StaffOperation) {

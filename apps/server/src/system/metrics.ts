@@ -14,13 +14,14 @@ export function registerMetrics(app: FastifyInstance): Metrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  app.addHook("onResponse", async (request, reply) => {
+  app.addHook("onResponse", (request, reply, done) => {
     // The route pattern, never the concrete URL: bounded label values and no identifiers.
     const route = request.routeOptions.url ?? "unmatched";
     duration.observe(
       { method: request.method, route, status_code: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
+    done();
   });
   return { registry };
 }

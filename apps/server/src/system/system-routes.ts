@@ -46,6 +46,17 @@ export function sharedPing(ping: () => Promise<void>, ttlMs: number, now: () => 
 export function registerSystemRoutes(app: FastifyInstance, deps: Deps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const checkDatabase = sharedPing(deps.pingDatabase, 1000);
+  // The two possible answers, validated and serialised once: a JSON string is sent as it is.
+  const answer = (up: boolean) =>
+    JSON.stringify(
+      Health.parse({
+        status: up ? "ok" : "unavailable",
+        database: up ? "up" : "down",
+        manifest: deps.manifest,
+      }),
+    );
+  const upBody = answer(true);
+  const downBody = answer(false);
 
   r.get(
     "/healthz",
@@ -64,11 +75,13 @@ export function registerSystemRoutes(app: FastifyInstance, deps: Deps): void {
       const up = await checkDatabase();
       if (!up) request.log.warn("database ping failed or timed out");
       reply.header("cache-control", "no-store");
-      return reply.code(up ? 200 : 503).send({
-        status: up ? "ok" : "unavailable",
-        database: up ? "up" : "down",
-        manifest: deps.manifest,
-      });
+      return (
+        reply
+          .code(up ? 200 : 503)
+          .type("application/json; charset=utf-8")
+          // Already serialised (typed as the object it encodes): Fastify sends a JSON string as it is.
+          .send((up ? upBody : downBody) as unknown as z.infer<typeof Health>)
+      );
     },
   );
 

@@ -17,6 +17,8 @@ export type StaffTable = {
   locked_until: NullableTimestamp;
   created_by: string | null;
   created_at: CreatedAt;
+  /** migrations/0012: signed in with a one-time password; must choose a new one first. */
+  must_change_password: Generated<boolean>;
 };
 
 export type StaffSessionsTable = {
@@ -91,6 +93,7 @@ export function createStaffRepo(db: Kysely<DB>) {
       passwordHash: string;
       createdBy: string | null;
       now: Date;
+      mustChangePassword?: boolean;
     }): Promise<boolean> {
       const inserted = await q
         .insertInto("staff")
@@ -103,6 +106,7 @@ export function createStaffRepo(db: Kysely<DB>) {
           password_hash: row.passwordHash,
           created_by: row.createdBy,
           created_at: row.now,
+          must_change_password: row.mustChangePassword ?? false,
         })
         .onConflict((oc) => oc.column("email_index").doNothing())
         .returning("id")
@@ -134,6 +138,15 @@ export function createStaffRepo(db: Kysely<DB>) {
 
     async setPasswordHash(id: string, hash: string): Promise<void> {
       await q.updateTable("staff").set({ password_hash: hash }).where("id", "=", id).execute();
+    },
+
+    /** Sets a password the staff member chose, clearing the one-time-password flag. */
+    async replaceOneTimePassword(id: string, hash: string): Promise<void> {
+      await q
+        .updateTable("staff")
+        .set({ password_hash: hash, must_change_password: false })
+        .where("id", "=", id)
+        .execute();
     },
 
     async setStatus(id: string, status: "active" | "suspended"): Promise<boolean> {
@@ -228,13 +241,14 @@ export function createStaffRepo(db: Kysely<DB>) {
         .execute();
     },
 
-    async revokeAllSessions(staffId: string, now: Date): Promise<void> {
-      await q
+    async revokeAllSessions(staffId: string, now: Date, exceptTokenHash?: Buffer): Promise<void> {
+      let update = q
         .updateTable("staff_sessions")
         .set({ revoked_at: now })
         .where("staff_id", "=", staffId)
-        .where("revoked_at", "is", null)
-        .execute();
+        .where("revoked_at", "is", null);
+      if (exceptTokenHash) update = update.where("token_hash", "!=", exceptTokenHash);
+      await update.execute();
     },
   };
 }

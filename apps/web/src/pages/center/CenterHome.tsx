@@ -124,6 +124,12 @@ export const CenterHome = () => {
             <p className="ui-muted">{t("docsLead.personal-information")}</p>
           </Card>
           <Card
+            title={t("account.pi.title")}
+            footer={<ButtonLink to="/center/account/personal-information">{t("account.pi.open")}</ButtonLink>}
+          >
+            <p className="ui-muted">{t("account.pi.cardLead")}</p>
+          </Card>
+          <Card
             title={t("docs.third-parties")}
             footer={<ButtonLink to="/center/third-parties">{t("center.openList")}</ButtonLink>}
           >

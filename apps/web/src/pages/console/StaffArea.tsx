@@ -3,6 +3,7 @@ import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router-dom";
 import { useApi } from "../../api/use-api.ts";
 import { Alert, Button, ButtonLink, ErrorState, LoadingState, Nav } from "../../ui/index.ts";
+import { StaffPasswordForm } from "./StaffPasswordPage.tsx";
 import { type Me, staffPost } from "./staff-api.ts";
 
 /**
@@ -26,7 +27,9 @@ export const StaffArea = ({ children }: { children: (me: Me) => ReactNode }) => 
       );
     return <ErrorState error={me.error} onRetry={me.reload} />;
   }
-  const ops = new Set(me.data.operations);
+  // A one-time password is replaced before anything else (ACC-5): no navigation, only the form.
+  const forced = me.data.staff.mustChangePassword;
+  const ops = new Set(forced ? [] : me.data.operations);
   const items = [
     ...(ops.has("staff.read") || ops.has("staff.manage")
       ? [{ to: "/console/staff", label: t("staff.nav.members") }]
@@ -51,11 +54,16 @@ export const StaffArea = ({ children }: { children: (me: Me) => ReactNode }) => 
             role: t(`staff.roles.${me.data.staff.role}`),
           })}
         </span>
+        {forced ? null : (
+          <ButtonLink to="/console/password" variant="ghost" size="sm">
+            {t("staff.password.link")}
+          </ButtonLink>
+        )}
         <Button variant="ghost" size="sm" onClick={signOut}>
           {t("staff.signOut")}
         </Button>
       </div>
-      {children(me.data)}
+      {forced ? <StaffPasswordForm forced onDone={me.reload} /> : children(me.data)}
     </div>
   );
 };

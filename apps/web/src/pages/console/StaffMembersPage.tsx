@@ -41,6 +41,23 @@ const Members = ({ me }: { me: Me }) => {
     expiresAt: "",
   });
   const [trainingDone, setTrainingDone] = useState<string | null>(null);
+  const [statusDone, setStatusDone] = useState<string | null>(null);
+
+  const setStatus = async (member: StaffMember, status: "active" | "suspended") => {
+    setError(null);
+    setStatusDone(null);
+    try {
+      await staffPost(`/api/v1/staff/members/${member.id}/status`, { status });
+      setStatusDone(
+        t(status === "suspended" ? "staff.members.suspended" : "staff.members.reactivated", {
+          name: member.displayName,
+        }),
+      );
+      list.reload();
+    } catch (e) {
+      setError(asError(e));
+    }
+  };
 
   const create = async (event: FormEvent) => {
     event.preventDefault();
@@ -102,6 +119,30 @@ const Members = ({ me }: { me: Me }) => {
         </span>
       ),
     },
+    {
+      id: "status",
+      header: t("staff.members.status"),
+      cell: (s) => (
+        <span className="ui-row">
+          <Badge tone={s.status === "active" ? "success" : "warning"}>
+            {t(`staff.members.statuses.${s.status}`)}
+          </Badge>
+          {canManage && s.id !== me.staff.id ? (
+            <Button
+              variant="secondary"
+              size="sm"
+              aria-label={t(
+                s.status === "active" ? "staff.members.suspendLabel" : "staff.members.reactivateLabel",
+                { name: s.displayName },
+              )}
+              onClick={() => setStatus(s, s.status === "active" ? "suspended" : "active")}
+            >
+              {t(s.status === "active" ? "staff.members.suspend" : "staff.members.reactivate")}
+            </Button>
+          ) : null}
+        </span>
+      ),
+    },
   ];
 
   return (
@@ -116,6 +157,7 @@ const Members = ({ me }: { me: Me }) => {
           </p>
         </Alert>
       ) : null}
+      {statusDone ? <Alert tone="success">{statusDone}</Alert> : null}
       {list.status === "loading" ? <LoadingState /> : null}
       {list.status === "error" ? <ErrorState error={list.error} onRetry={list.reload} /> : null}
       {list.status === "ok" ? (

@@ -73,6 +73,7 @@ export type StaffMember = {
   role: StaffRole;
   status: "active" | "suspended";
   mfaEnrolled: boolean;
+  mustChangePassword: boolean;
   createdAt: string;
   training: TrainingStatus;
 };

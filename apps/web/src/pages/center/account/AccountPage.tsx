@@ -12,7 +12,11 @@ import {
   LoadingState,
   PageHeader,
 } from "../../../ui/index.ts";
+import { OidcMessage, oidcStartHref } from "../oidc.tsx";
 import { announceSessionChange, apiSend, messageOf, type SessionItem, useMe } from "./account-api.ts";
+import { ReauthDialog } from "./ReauthDialog.tsx";
+
+type ProviderOption = { id: string; name: string | Record<string, string>; startUrl: string };
 
 const formatTime = (iso: string, lang: string) =>
   new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
@@ -25,6 +29,20 @@ export const AccountPage = () => {
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
+  const [available, setAvailable] = useState<ProviderOption[]>([]);
+  const [linking, setLinking] = useState<ProviderOption | null>(null);
+
+  useEffect(() => {
+    // Providers one may link (hidden when third-party sign-in is off).
+    apiGet<{ providers: ProviderOption[] }>("/api/v1/auth/oidc/providers")
+      .then((list) => setAvailable(list.providers))
+      .catch(() => setAvailable([]));
+  }, []);
+
+  const linkHref = (p: ProviderOption) =>
+    oidcStartHref(p.startUrl, { mode: "link", returnTo: "/center/account", lang: i18n.language });
+  const providerName = (p: ProviderOption) =>
+    typeof p.name === "string" ? p.name : (p.name[i18n.language] ?? p.name.en ?? p.id);
 
   const loadSessions = useCallback(() => {
     apiGet<{ sessions: SessionItem[] }>("/api/v1/me/sessions")
@@ -82,6 +100,18 @@ export const AccountPage = () => {
       <PageHeader title={t("account.security.title")} lead={t("account.security.lead")} />
       {error ? <Alert tone="error">{error}</Alert> : null}
       {notice ? <Alert tone="success">{notice}</Alert> : null}
+      <OidcMessage />
+
+      <Card
+        title={t("account.pi.title")}
+        footer={
+          <ButtonLink to="/center/account/personal-information" variant="primary">
+            {t("account.pi.open")}
+          </ButtonLink>
+        }
+      >
+        <p className="ui-muted">{t("account.pi.cardLead")}</p>
+      </Card>
 
       <Card title={t("account.security.profile")}>
         <dl className="ui-stack">
@@ -202,7 +232,42 @@ export const AccountPage = () => {
             ))}
           </ul>
         )}
+        {available.filter((p) => !me.providers.some((m) => m.provider === p.id)).length > 0 ? (
+          <div className="ui-stack">
+            <p className="ui-muted">{t("account.link.lead")}</p>
+            <div className="ui-row" data-testid="link-providers">
+              {available
+                .filter((p) => !me.providers.some((m) => m.provider === p.id))
+                .map((p) => (
+                  <Button
+                    key={p.id}
+                    variant="secondary"
+                    onClick={() => {
+                      // Linking needs a fresh "confirm it is you" (ACC-4); ask first when it is stale.
+                      if (me.freshUntil && new Date(me.freshUntil).getTime() > Date.now())
+                        window.location.assign(linkHref(p));
+                      else setLinking(p);
+                    }}
+                  >
+                    {t("account.link.button", { provider: providerName(p) })}
+                  </Button>
+                ))}
+            </div>
+          </div>
+        ) : null}
       </section>
+
+      <ReauthDialog
+        open={linking !== null}
+        me={me}
+        returnTo="/center/account"
+        onClose={() => setLinking(null)}
+        onVerified={() => {
+          const p = linking;
+          setLinking(null);
+          if (p) window.location.assign(linkHref(p));
+        }}
+      />
 
       <section aria-labelledby="compromise-title" className="ui-stack">
         <h2 className="ui-section-title" id="compromise-title">

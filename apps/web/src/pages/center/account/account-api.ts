@@ -82,6 +82,8 @@ export type Me = {
   contacts: { kind: "phone" | "email"; masked: string; verified: boolean }[];
   providers: { id: string; provider: string; linkedAt: string | null }[];
   reauthMethods: string[];
+  /** Until when the last "confirm it is you" holds (null: not recently). */
+  freshUntil?: string | null;
 };
 
 export type SessionItem = {

@@ -1,0 +1,177 @@
+import { randomUUID } from "node:crypto";
+import { decide, purposeFingerprint } from "@custos/core";
+import { loadDefaultManifest, type Manifest } from "@custos/manifest";
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Database } from "../database.ts";
+import { createTestDatabase } from "../test-database.ts";
+import {
+  type ConsentEventInput,
+  type ConsentLedger,
+  createConsentLedger,
+  invalidateChangedConsents,
+} from "./consent-ledger.ts";
+
+describe("consent ledger (CON-3, CON-13)", () => {
+  let database: Database;
+  let ledger: ConsentLedger;
+  let manifest: Manifest;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    ledger = createConsentLedger({ db: database.db });
+    manifest = (await loadDefaultManifest()).manifest;
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  const event = (
+    subjectId: string,
+    purposeId: string,
+    state: ConsentEventInput["state"],
+  ): ConsentEventInput => {
+    const purpose = manifest.purposes.find((p) => p.id === purposeId);
+    if (!purpose) throw new Error(`no purpose ${purposeId}`);
+    return {
+      subjectId,
+      targetKind: "purpose",
+      targetId: purposeId,
+      state,
+      noticeVersion: manifest.version,
+      fingerprint: purposeFingerprint(purpose),
+      language: "zh-CN",
+      method: "web",
+      actor: "self",
+    };
+  };
+
+  it("CON-3: events are chained by hash per subject and the projection follows in the same transaction", async () => {
+    const a = randomUUID();
+    const b = randomUUID();
+    await ledger.append(database.db, [event(a, "location-services", "given")]);
+    await ledger.append(database.db, [event(b, "location-services", "refused")]);
+    await ledger.append(database.db, [event(a, "location-services", "withdrawn")]);
+
+    const events = await ledger.events(a);
+    expect(events.map((e) => e.state)).toEqual(["given", "withdrawn"]);
+    expect(events[0]?.prevHash.equals(Buffer.alloc(32))).toBe(true);
+    expect(events[1]?.prevHash.equals(events[0]?.hash as Buffer)).toBe(true);
+    expect(events[0]).toMatchObject({
+      language: "zh-CN",
+      method: "web",
+      actor: "self",
+      noticeVersion: manifest.version,
+    });
+    expect(await ledger.verify(a)).toEqual({ ok: true, events: 2 });
+
+    const states = await ledger.statesOf([a, b]);
+    expect(states.get(a)?.purposes["location-services"]?.state).toBe("withdrawn");
+    expect(states.get(b)?.purposes["location-services"]?.state).toBe("refused");
+  });
+
+  it("CON-3: a failing transaction leaves neither the event nor the projection", async () => {
+    const s = randomUUID();
+    await expect(
+      database.db.transaction().execute(async (tx) => {
+        await ledger.append(tx, [event(s, "location-services", "given")]);
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
+    expect(await ledger.events(s)).toEqual([]);
+    expect(await ledger.stateRows(s)).toEqual([]);
+  });
+
+  it("CON-3: the ledger refuses UPDATE, DELETE and TRUNCATE", async () => {
+    const s = randomUUID();
+    await ledger.append(database.db, [event(s, "location-services", "given")]);
+    await expect(
+      sql`update consent_events set state = 'refused' where subject_id = ${s}`.execute(database.db),
+    ).rejects.toThrow(/append-only/);
+    await expect(
+      sql`delete from consent_events where subject_id = ${s}`.execute(database.db),
+    ).rejects.toThrow(/append-only/);
+    await expect(sql`truncate consent_events cascade`.execute(database.db)).rejects.toThrow(/append-only/);
+    expect((await ledger.events(s)).map((e) => e.state)).toEqual(["given"]);
+  });
+
+  it("CON-3: staff-recorded events need a staff id and a reason", async () => {
+    const s = randomUUID();
+    await expect(
+      ledger.append(database.db, [
+        { ...event(s, "location-services", "given"), actor: "staff", actorId: "staff-1" },
+      ]),
+    ).rejects.toThrow(/reason/);
+    await ledger.append(database.db, [
+      { ...event(s, "location-services", "given"), actor: "staff", actorId: "staff-1", reason: "ticket-42" },
+    ]);
+    expect((await ledger.events(s))[0]).toMatchObject({ actor: "staff", reason: "ticket-42" });
+  });
+
+  it("CON-3: a tampered event is found by verification (tamper-evident)", async () => {
+    const s = randomUUID();
+    await ledger.append(database.db, [event(s, "location-services", "refused")]);
+    const [second] = await ledger.append(database.db, [event(s, "personalised-ads", "refused")]);
+    // An attacker with table-owner rights switches the trigger off and rewrites history.
+    await database.db.transaction().execute(async (tx) => {
+      await sql`alter table consent_events disable trigger consent_events_append_only`.execute(tx);
+      await sql`update consent_events set state = 'given' where id = ${second}`.execute(tx);
+      await sql`alter table consent_events enable trigger consent_events_append_only`.execute(tx);
+    });
+    expect(await ledger.verify(s)).toEqual({ ok: false, events: 2, firstBadEventId: second });
+  });
+
+  it("CON-3: two writers of one subject never fork the chain", async () => {
+    const s = randomUUID();
+    await Promise.all(
+      ["location-services", "personalised-ads", "personalised-content", "affiliated-binding"].map((p) =>
+        ledger.append(database.db, [event(s, p, "given")]),
+      ),
+    );
+    expect(await ledger.verify(s)).toEqual({ ok: true, events: 4 });
+  });
+
+  it("CON-13: invalidateChangedConsents appends `invalidated` for every subject whose purpose changed", async () => {
+    const changed = randomUUID();
+    const unrelated = randomUUID();
+    await ledger.append(database.db, [event(changed, "personalised-content", "given")]);
+    await ledger.append(database.db, [event(unrelated, "affiliated-binding", "given")]);
+
+    // The new manifest adds a category to personalised-content: consents to the old one are invalid.
+    const modified: Manifest = {
+      ...manifest,
+      version: "2099-01-01",
+      purposes: manifest.purposes.map((p) =>
+        p.id === "personalised-content" ? { ...p, categories: [...p.categories, "orders"] } : p,
+      ),
+    };
+    const before = (await ledger.statesOf([changed])).get(changed);
+    expect(
+      decide(modified, before, { purposeId: "personalised-content", categories: ["device"] }).reason,
+    ).toBe("consent-invalidated");
+
+    const result = await invalidateChangedConsents(database.db, modified);
+    expect(result.invalidated).toBeGreaterThanOrEqual(1);
+    const events = await ledger.events(changed);
+    expect(events.at(-1)).toMatchObject({
+      state: "invalidated",
+      targetId: "personalised-content",
+      actor: "system",
+      method: "system",
+      noticeVersion: "2099-01-01",
+    });
+    expect(await ledger.verify(changed)).toMatchObject({ ok: true });
+    expect((await ledger.events(unrelated)).map((e) => e.state)).toEqual(["given"]);
+    const after = (await ledger.statesOf([changed])).get(changed);
+    expect(
+      decide(modified, after, { purposeId: "personalised-content", categories: ["device"] }),
+    ).toMatchObject({
+      allow: false,
+      reason: "consent-invalidated",
+    });
+    // Idempotent: nothing left to invalidate for that purpose.
+    const again = await invalidateChangedConsents(database.db, modified);
+    expect((await ledger.events(changed)).length).toBe(events.length);
+    expect(again.invalidated).toBeLessThan(result.invalidated + 1);
+  });
+});

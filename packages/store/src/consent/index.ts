@@ -1,0 +1,2 @@
+export * from "./consent-ledger.ts";
+export * from "./consent-repo.ts";
