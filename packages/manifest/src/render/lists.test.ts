@@ -53,7 +53,7 @@ describe.each(manifests)("lists and record (%s)", (_name, load) => {
     }
   });
 
-  it("MAN-4: processing-record has one entry per purpose, after the controller (SEC-7)", async () => {
+  it("SEC-7, MAN-4: the record of processing activities has one entry per purpose, after the controller", async () => {
     const manifest = await load();
     const doc = buildDocument(manifest, "processing-record", "en");
     expect(doc.sections[0]?.id).toBe("controller");
