@@ -30,6 +30,12 @@ export class ApiError extends Error {
 
 type QueryValue = string | number | boolean | undefined | null;
 
+/** Any thrown value as an ApiError, so pages show one kind of error state. */
+export const asApiError = (e: unknown): ApiError =>
+  e instanceof ApiError
+    ? e
+    : new ApiError({ status: 0, code: "unexpected", message: "unexpected", fromServer: false });
+
 export const buildUrl = (path: string, query: Record<string, QueryValue> = {}): string => {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {

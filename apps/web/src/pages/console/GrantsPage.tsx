@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { ApiError } from "../../api/client.ts";
+import { type ApiError, asApiError } from "../../api/client.ts";
 import { useApi } from "../../api/use-api.ts";
 import {
   Alert,
@@ -18,11 +18,6 @@ import {
 } from "../../ui/index.ts";
 import { StaffArea } from "./StaffArea.tsx";
 import { formatDateTime, type Grant, type Me, staffPost } from "./staff-api.ts";
-
-const asError = (e: unknown) =>
-  e instanceof ApiError
-    ? e
-    : new ApiError({ status: 0, code: "unexpected", message: "unexpected", fromServer: false });
 
 /** /console/grants: request time-bound access, approve or reject others' requests, see expiry (SEC-8). */
 export const GrantsPage = () => <StaffArea>{(me) => <Grants me={me} />}</StaffArea>;
@@ -63,7 +58,7 @@ const Grants = ({ me }: { me: Me }) => {
       setDone(t("staff.grants.requested"));
       grants.reload();
     } catch (e) {
-      setError(asError(e));
+      setError(asApiError(e));
     }
   };
 
@@ -75,7 +70,7 @@ const Grants = ({ me }: { me: Me }) => {
       setDone(t(decision === "approve" ? "staff.grants.approvedDone" : "staff.grants.rejectedDone"));
       grants.reload();
     } catch (e) {
-      setError(asError(e));
+      setError(asApiError(e));
     }
   };
 

@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { ApiError } from "../../api/client.ts";
+import { type ApiError, asApiError } from "../../api/client.ts";
 import { useApi } from "../../api/use-api.ts";
 import {
   Alert,
@@ -17,11 +17,6 @@ import {
 } from "../../ui/index.ts";
 import { StaffArea } from "./StaffArea.tsx";
 import { formatDateTime, type Me, STAFF_ROLES, type StaffMember, staffPost } from "./staff-api.ts";
-
-const asError = (e: unknown) =>
-  e instanceof ApiError
-    ? e
-    : new ApiError({ status: 0, code: "unexpected", message: "unexpected", fromServer: false });
 
 /** /console/staff: staff list with training status; create staff and record training (admin). */
 export const StaffMembersPage = () => <StaffArea>{(me) => <Members me={me} />}</StaffArea>;
@@ -55,7 +50,7 @@ const Members = ({ me }: { me: Me }) => {
       );
       list.reload();
     } catch (e) {
-      setError(asError(e));
+      setError(asApiError(e));
     }
   };
 
@@ -71,7 +66,7 @@ const Members = ({ me }: { me: Me }) => {
       setForm({ email: "", displayName: "", role: form.role });
       list.reload();
     } catch (e) {
-      setError(asError(e));
+      setError(asApiError(e));
     }
   };
 
@@ -88,7 +83,7 @@ const Members = ({ me }: { me: Me }) => {
       setTrainingDone(t(`staff.training.kinds.${training.kind}`));
       list.reload();
     } catch (e) {
-      setError(asError(e));
+      setError(asApiError(e));
     }
   };
 
