@@ -2,7 +2,9 @@ import { readFile } from "node:fs/promises";
 import { type Clock, newId, systemClock } from "@custos/core";
 import type { LoadedManifest } from "@custos/manifest";
 import {
+  type AuditLedger,
   createAuditLedger,
+  createConsentLedger,
   createJobQueue,
   createManifestRepo,
   createVault,
@@ -34,7 +36,9 @@ import { registerOidc } from "./accounts/oidc-routes.ts";
 import { registerAuditRoutes, registerAuditSealing } from "./audit/audit-routes.ts";
 import { registerBannerRoutes } from "./banner/banner-routes.ts";
 import type { Config } from "./config.ts";
+import { type ConsentChanges, createConsentChanges } from "./consent/consent-changes.ts";
 import { registerConsentRoutes } from "./consent/consent-routes.ts";
+import { type ConsentService, createConsentService } from "./consent/consent-service.ts";
 import { registerErrorHandling } from "./errors.ts";
 import { createLogger, lazyChildLogger, serializeError } from "./logging.ts";
 import { registerDevOutboxRoutes } from "./notifications/notification-routes.ts";
@@ -82,6 +86,11 @@ export type AppServices = {
   notifier: Notifier;
   clock: Clock;
   manifest: LoadedManifest;
+  /** Consent, switches and decisions (one instance per app). */
+  consent: ConsentService;
+  /** Committed consent changes, for the decision stream. */
+  consentChanges: ConsentChanges;
+  auditLedger: AuditLedger;
 };
 
 declare module "fastify" {
@@ -198,7 +207,18 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   const policyService = createPolicyService({ versions: createManifestRepo(db) });
   await policyService.ensurePublished(manifest);
 
-  app.decorate("custos", { db, vault, notifier, clock, manifest });
+  const auditLedger = createAuditLedger({ db, clock });
+  const consentChanges = createConsentChanges();
+  const consent = createConsentService({
+    db,
+    manifest: manifest.manifest,
+    ledger: createConsentLedger({ db, clock }),
+    audit: auditLedger,
+    clock,
+    publicUrl: config.publicUrl,
+    changes: consentChanges,
+  });
+  app.decorate("custos", { db, vault, notifier, clock, manifest, consent, consentChanges, auditLedger });
 
   // Routes.
   registerSystemRoutes(app, {
@@ -210,7 +230,6 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerPolicyRoutes(app, { policyService });
   registerAccountRoutes(app, { db, vault, notifier, clock, manifest, config });
-  const auditLedger = createAuditLedger({ db, clock });
   const { requireStaff } = registerStaffRoutes(app, {
     db,
     vault,
@@ -220,14 +239,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     publicUrl: config.publicUrl,
   });
   registerAuditRoutes(app, { db, clock, ledger: auditLedger, requireStaff });
-  registerConsentRoutes(app, {
-    db,
-    manifest: manifest.manifest,
-    clock,
-    ledger: auditLedger,
-    publicUrl: config.publicUrl,
-    serviceKeys: config.serviceKeys,
-  });
+  registerConsentRoutes(app, { service: consent, serviceKeys: config.serviceKeys });
   registerOidc(app, {
     database,
     vault,

@@ -22,6 +22,9 @@ export type ReceiptManifest = {
     consent: "policy" | "separate" | "none";
     categories: readonly string[];
     recipients?: readonly string[] | undefined;
+    permissions?: readonly string[] | undefined;
+    features?: readonly string[] | undefined;
+    setting?: string | undefined;
     dpv: string;
   }[];
   categories: readonly {
@@ -35,7 +38,7 @@ export type ReceiptManifest = {
 
 export type ReceiptEvent = {
   id: number;
-  targetKind: "purpose" | "permission" | "cookie" | "policy";
+  targetKind: "purpose" | "permission" | "cookie" | "policy" | "setting" | "marketing";
   targetId: string;
   state: string;
   noticeVersion: string;
@@ -78,6 +81,10 @@ const DPV_BY_CLASSIFICATION: Readonly<Record<string, string>> = {
 function coveredPurposes(manifest: ReceiptManifest, e: ReceiptEvent) {
   if (e.targetKind === "policy") return manifest.purposes.filter((p) => p.consent === "policy");
   if (e.targetKind === "purpose") return manifest.purposes.filter((p) => p.id === e.targetId);
+  if (e.targetKind === "setting") return manifest.purposes.filter((p) => p.setting === e.targetId);
+  if (e.targetKind === "permission")
+    return manifest.purposes.filter((p) => p.permissions?.includes(e.targetId));
+  if (e.targetKind === "marketing") return manifest.purposes.filter((p) => p.features?.includes("marketing"));
   return [];
 }
 

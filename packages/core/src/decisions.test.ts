@@ -183,3 +183,69 @@ describe("decide (MAN-5, CON-1, CON-4, CON-5, CON-13, CON-14)", () => {
     );
   });
 });
+
+describe("switches kept in the consent ledger (CON-8, CON-9, CON-10)", () => {
+  const off = { state: "withdrawn" as const, fingerprint: "f".repeat(64), noticeVersion: "v1" };
+  const on = { ...off, state: "given" as const };
+  const withDevice: DecisionManifest = {
+    ...manifest,
+    purposes: [
+      ...purposes,
+      {
+        id: "support",
+        legalBasis: "contract",
+        function: "basic",
+        consent: "none",
+        categories: ["profile", "media"],
+        permissions: ["camera"],
+      },
+      {
+        id: "newsletter",
+        legalBasis: "consent",
+        function: "extended",
+        consent: "policy",
+        categories: ["profile"],
+        features: ["marketing"],
+      },
+    ],
+    categories: [...manifest.categories, { id: "media", sensitivity: "general" }],
+    permissions: [{ id: "camera", categories: ["media"] }],
+  };
+
+  it("CON-8: a personalisation switch turned off in the ledger denies; turned back on it allows", () => {
+    const consented = { ads: given("ads") };
+    const request = { purposeId: "ads", categories: ["logs"] };
+    expect(
+      decide(manifest, { purposes: consented, settings: { "personalised-ads": off } }, request),
+    ).toMatchObject({ allow: false, reason: "setting-off" });
+    expect(
+      decide(manifest, { purposes: consented, settings: { "personalised-ads": on } }, request).allow,
+    ).toBe(true);
+    // A switch never touched is on; the analytics purpose has no setting and is untouched.
+    expect(decide(manifest, { purposes: consented }, request).allow).toBe(true);
+  });
+
+  it("CON-10: revoking a device permission denies only the categories that need it, not the whole purpose", () => {
+    const state: SubjectConsentState = { purposes: {}, permissions: { camera: off } };
+    expect(decide(withDevice, state, { purposeId: "support", categories: ["media"] })).toMatchObject({
+      allow: false,
+      reason: "permission-off",
+    });
+    expect(decide(withDevice, state, { purposeId: "support", categories: ["profile"] }).allow).toBe(true);
+    const granted: SubjectConsentState = { purposes: {}, permissions: { camera: on } };
+    expect(decide(withDevice, granted, { purposeId: "support", categories: ["media"] }).allow).toBe(true);
+  });
+
+  it("CON-9: an unsubscribed channel denies marketing through that channel only", () => {
+    const state: SubjectConsentState = {
+      purposes: {},
+      policy: { ...policyAccepted, fingerprint: policyFingerprint(withDevice) },
+      marketing: { sms: off },
+    };
+    const ask = (channel?: string) =>
+      decide(withDevice, state, { purposeId: "newsletter", categories: ["profile"], channel });
+    expect(ask("sms")).toMatchObject({ allow: false, reason: "unsubscribed" });
+    expect(ask("email").allow).toBe(true);
+    expect(ask().allow).toBe(true);
+  });
+});

@@ -21,12 +21,18 @@ export type DecisionPurpose = {
   automatedDecision?: boolean | undefined;
   setting?: string | undefined;
   separateReason?: string | undefined;
+  /** Features the purpose serves; a purpose serving `marketing` honours channel subscriptions (CON-9). */
+  features?: readonly string[] | undefined;
 };
+
+export type DecisionPermission = { id: string; categories: readonly string[] };
 
 export type DecisionManifest = {
   version: string;
   purposes: readonly DecisionPurpose[];
   categories: readonly { id: string; sensitivity: "general" | "sensitive" }[];
+  /** Device permissions and the categories each one gives access to (CON-10). */
+  permissions?: readonly DecisionPermission[] | undefined;
 };
 
 export const CONSENT_STATES = ["given", "refused", "withdrawn", "expired", "invalidated"] as const;
@@ -34,11 +40,24 @@ export type ConsentStateValue = (typeof CONSENT_STATES)[number];
 
 export type ConsentEntry = { state: ConsentStateValue; fingerprint: string; noticeVersion: string };
 
-/** A subject's current consents: per purpose, and the policy acceptance (covers `consent: policy`). */
+/**
+ * A subject's current consents: per purpose, the policy acceptance (covers `consent: policy`), and
+ * the other kinds of consent kept in the same ledger: personalisation switches (CON-8), marketing
+ * subscriptions per channel (CON-9) and device permission grants (CON-10). For those three only an
+ * explicit `refused` or `withdrawn` switches something off; a switch never touched is on.
+ */
 export type SubjectConsentState = {
   purposes: Readonly<Record<string, ConsentEntry>>;
   policy?: ConsentEntry | undefined;
+  settings?: Readonly<Record<string, ConsentEntry>> | undefined;
+  marketing?: Readonly<Record<string, ConsentEntry>> | undefined;
+  permissions?: Readonly<Record<string, ConsentEntry>> | undefined;
 };
+
+/** Whether an entry switches its target off (an explicit refusal or withdrawal, CON-8..10). */
+export function isSwitchedOff(entry: ConsentEntry | undefined): boolean {
+  return entry?.state === "refused" || entry?.state === "withdrawn";
+}
 
 export type SubjectFacts = {
   /** Personalisation switches (CON-8): only an explicit `false` switches a purpose off. */
@@ -47,6 +66,9 @@ export type SubjectFacts = {
   restricted?: boolean | readonly string[];
 };
 
+/** The marketing feature: purposes serving it honour channel subscriptions (CON-9). */
+export const MARKETING_FEATURE = "marketing";
+
 export const DECISION_REASONS = [
   "basis",
   "consent-given",
@@ -54,6 +76,8 @@ export const DECISION_REASONS = [
   "consent-withdrawn",
   "consent-invalidated",
   "setting-off",
+  "permission-off",
+  "unsubscribed",
   "undeclared-purpose",
   "undeclared-category",
   "category-not-in-purpose",
@@ -77,6 +101,8 @@ export type PurposeDecision = {
 export type DecisionRequest = {
   purposeId: string;
   categories: readonly string[];
+  /** For a marketing purpose: the channel the message would go through (CON-9). */
+  channel?: string | undefined;
   facts?: SubjectFacts;
 };
 
@@ -181,11 +207,23 @@ export function decide(
     sensitive,
   });
   if (isRestricted(request.facts, purpose.id)) return deny("restricted");
-  if (purpose.setting && request.facts?.settings?.[purpose.setting] === false) return deny("setting-off");
+  const current = state ?? EMPTY_STATE;
+  if (
+    purpose.setting &&
+    (request.facts?.settings?.[purpose.setting] === false ||
+      isSwitchedOff(current.settings?.[purpose.setting]))
+  )
+    return deny("setting-off");
+  if (revokedPermissionFor(manifest, current, purpose, request.categories)) return deny("permission-off");
+  if (
+    request.channel !== undefined &&
+    purpose.features?.includes(MARKETING_FEATURE) &&
+    isSwitchedOff(current.marketing?.[request.channel])
+  )
+    return deny("unsubscribed");
   if (purpose.legalBasis !== "consent" || purpose.consent === "none")
     return { allow: true, reason: "basis", basis: purpose.legalBasis, sensitive };
 
-  const current = state ?? EMPTY_STATE;
   const fingerprint = purposeFingerprint(purpose);
   const own = current.purposes[purpose.id];
   let reason: DecisionReason;
@@ -194,6 +232,26 @@ export function decide(
     reason = reasonFor(current.policy, policyFingerprint(manifest));
   else reason = "consent-missing";
   return reason === "consent-given" ? { allow: true, reason, basis: "consent", sensitive } : deny(reason);
+}
+
+/**
+ * A device permission the purpose needs, refused or revoked on the device, that gives access to one
+ * of the requested categories (CON-10). Revoking a permission denies only what needs it: the same
+ * purpose still processes its other categories.
+ */
+function revokedPermissionFor(
+  manifest: DecisionManifest,
+  state: SubjectConsentState,
+  purpose: DecisionPurpose,
+  categories: readonly string[],
+): string | undefined {
+  if (!purpose.permissions?.length || !state.permissions || categories.length === 0) return undefined;
+  for (const permissionId of purpose.permissions) {
+    if (!isSwitchedOff(state.permissions[permissionId])) continue;
+    const permission = manifest.permissions?.find((p) => p.id === permissionId);
+    if (permission?.categories.some((c) => categories.includes(c))) return permissionId;
+  }
+  return undefined;
 }
 
 /** What the privacy center shows for one purpose: its state and whether to ask again (CON-13). */
@@ -229,4 +287,26 @@ export function purposeConsentView(
     via: own ? "purpose" : "policy",
     askAgain: changed,
   };
+}
+
+/**
+ * The fingerprint a setting, marketing or permission event is bound to (CON-13), like
+ * `purposeFingerprint`: what the switch governs, without names or descriptions.
+ */
+export function switchFingerprint(
+  kind: "setting" | "marketing" | "permission",
+  id: string,
+  governs: { categories?: readonly string[]; purposes?: readonly string[]; version?: string },
+): string {
+  const sorted = (xs: readonly string[] | undefined) => [...(xs ?? [])].sort();
+  return sha256Hex(
+    canonicalJson({
+      v: 1,
+      kind,
+      id,
+      categories: sorted(governs.categories),
+      purposes: sorted(governs.purposes),
+      version: governs.version ?? null,
+    }),
+  );
 }

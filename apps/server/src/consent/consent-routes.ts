@@ -1,22 +1,16 @@
-import { type Clock, DECISION_REASONS } from "@custos/core";
-import { LANGUAGES, type Manifest } from "@custos/manifest";
-import { type AuditLedger, createConsentLedger, type DB } from "@custos/store";
+import { DECISION_REASONS } from "@custos/core";
+import { LANGUAGES } from "@custos/manifest";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import type { Kysely } from "kysely";
 import { z } from "zod";
 import { requireSubject } from "../accounts/guards.ts";
 import { ErrorBody, errorResponses } from "../errors.ts";
 import { languageFromHeader } from "../policy/policy-service.ts";
-import { createConsentService } from "./consent-service.ts";
+import type { ConsentService } from "./consent-service.ts";
 import { type ServiceKey, serviceGuard } from "./service-auth.ts";
 
 type Deps = {
-  db: Kysely<DB>;
-  manifest: Manifest;
-  clock: Clock;
-  ledger: AuditLedger;
-  publicUrl: string;
+  service: ConsentService;
   serviceKeys: readonly ServiceKey[];
 };
 
@@ -75,6 +69,10 @@ const DecisionItem = z.strictObject({
   subjectId: z.uuid(),
   purposeId: id,
   categories: z.array(id).max(50).default([]),
+  channel: z
+    .enum(["sms", "email", "push", "social"])
+    .optional()
+    .describe("For a marketing purpose: the channel the message would use (CON-9)."),
 });
 const DecisionOut = z.object({
   allow: z.boolean(),
@@ -90,15 +88,7 @@ const withAuth = { 401: ErrorBody, 409: ErrorBody, ...errorResponses };
 /** Consent (tag "consent") and decision (tag "decisions") routes. */
 export function registerConsentRoutes(app: FastifyInstance, deps: Deps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const consentLedger = createConsentLedger({ db: deps.db, clock: deps.clock });
-  const service = createConsentService({
-    db: deps.db,
-    manifest: deps.manifest,
-    ledger: consentLedger,
-    audit: deps.ledger,
-    clock: deps.clock,
-    publicUrl: deps.publicUrl,
-  });
+  const { service } = deps;
   const requireService = serviceGuard(deps.serviceKeys);
 
   r.post(

@@ -9,11 +9,14 @@ import {
   purposeConsentView,
   purposeFingerprint,
   type ReceiptEvent,
+  type SubjectConsentState,
+  switchFingerprint,
 } from "@custos/core";
 import type { Language, Manifest } from "@custos/manifest";
 import type { DB } from "@custos/store";
 import { type AuditEventInput, type AuditLedger, type ConsentLedger, POLICY_TARGET_ID } from "@custos/store";
 import type { Kysely } from "kysely";
+import type { ConsentChanges } from "./consent-changes.ts";
 
 /**
  * Consent and decisions (CON-1..6, CON-12..14, MAN-5). The ledger holds the events; this service
@@ -38,7 +41,26 @@ export type Actor =
   | { actor: "guardian"; actorId: string }
   | { actor: "staff"; actorId: string; reason: string };
 
-export type DecisionItem = { subjectId: string; purposeId: string; categories: string[] };
+export type DecisionItem = {
+  subjectId: string;
+  purposeId: string;
+  categories: string[];
+  /** For a marketing purpose: the channel (CON-9). */
+  channel?: string | undefined;
+};
+
+/** The kinds of switch kept in the consent ledger besides purposes and the policy (CON-8..10). */
+export type SwitchKind = "setting" | "marketing" | "permission";
+
+export type RecordSwitchInput = {
+  kind: SwitchKind;
+  /** A setting (personalised-content, personalised-ads), a marketing channel or a device permission. */
+  id: string;
+  /** `given` switches on (or reports a grant); `withdrawn` or `refused` switches off. */
+  state: "given" | "refused" | "withdrawn";
+  language: Language;
+  method: ConsentMethodInput | "sms" | "email";
+};
 
 type Deps = {
   db: Kysely<DB>;
@@ -47,9 +69,11 @@ type Deps = {
   audit: AuditLedger;
   clock: Clock;
   publicUrl: string;
+  /** Where committed changes are published for the decision stream. */
+  changes?: ConsentChanges | undefined;
 };
 
-export function createConsentService({ db, manifest, ledger, audit, clock, publicUrl }: Deps) {
+export function createConsentService({ db, manifest, ledger, audit, clock, publicUrl, changes }: Deps) {
   const policyUrl = `${publicUrl}/center/policy/privacy-policy`;
 
   function purposeOrThrow(purposeId: string) {
@@ -62,7 +86,79 @@ export function createConsentService({ db, manifest, ledger, audit, clock, publi
     return purpose;
   }
 
+  /** What a switch governs, or a 422 listing the valid ids of that kind. */
+  function switchTarget(kind: SwitchKind, id: string) {
+    const invalid = (valid: string[], what: string) =>
+      new AppError("validation_failed", {
+        message: `There is no ${what} "${id}" in the notice in force. Use one of: ${valid.join(", ")}.`,
+        details: { valid },
+      });
+    if (kind === "setting") {
+      const purposes = manifest.purposes.filter((p) => p.setting === id);
+      if (purposes.length === 0)
+        throw invalid(
+          [...new Set(manifest.purposes.flatMap((p) => (p.setting ? [p.setting] : [])))],
+          "setting",
+        );
+      return switchFingerprint(kind, id, {
+        purposes: purposes.map((p) => p.id),
+        categories: purposes.flatMap((p) => p.categories),
+      });
+    }
+    if (kind === "marketing") {
+      const channel = manifest.marketingChannels.find((c) => c.id === id);
+      if (!channel)
+        throw invalid(
+          manifest.marketingChannels.map((c) => c.id),
+          "marketing channel",
+        );
+      return switchFingerprint(kind, id, { categories: channel.categories, version: channel.version });
+    }
+    const permission = manifest.permissions.find((p) => p.id === id);
+    if (!permission)
+      throw invalid(
+        manifest.permissions.map((p) => p.id),
+        "device permission",
+      );
+    return switchFingerprint(kind, id, { categories: permission.categories, purposes: permission.features });
+  }
+
   const service = {
+    manifest,
+
+    /** The consent state of each subject, as `decide` takes it. */
+    async statesOf(subjectIds: readonly string[]): Promise<Map<string, SubjectConsentState>> {
+      return ledger.statesOf(subjectIds);
+    },
+
+    /**
+     * Records a personalisation switch (CON-8), a marketing subscription per channel (CON-9) or a
+     * device permission grant or revocation reported by the app (CON-10) as a consent event, and
+     * publishes the change. The ledger keeps all of them in the subject's chain.
+     */
+    async recordSwitch(subjectId: string, input: RecordSwitchInput, actor: Actor = { actor: "self" }) {
+      const fingerprint = switchTarget(input.kind, input.id);
+      await ledger.append(db, [
+        {
+          subjectId,
+          targetKind: input.kind,
+          targetId: input.id,
+          state: input.state,
+          noticeVersion: manifest.version,
+          fingerprint,
+          language: input.language,
+          method: input.method,
+          actor: actor.actor,
+          actorId: actor.actor === "self" ? null : actor.actorId,
+          reason: actor.actor === "staff" ? actor.reason : null,
+          occurredAt: clock.now(),
+        },
+      ]);
+      changes?.publish([subjectId]);
+      const state = (await ledger.statesOf([subjectId])).get(subjectId);
+      return state ?? { purposes: {} };
+    },
+
     /**
      * Records one consent decision by the subject (CON-2: only an explicit `given` gives consent;
      * CON-5: withdrawal is the same single request). Returns the resulting view of the target.
@@ -106,6 +202,7 @@ export function createConsentService({ db, manifest, ledger, audit, clock, publi
           occurredAt: clock.now(),
         },
       ]);
+      changes?.publish([subjectId]);
       return service.current(subjectId, input.language);
     },
 
@@ -174,6 +271,7 @@ export function createConsentService({ db, manifest, ledger, audit, clock, publi
         decide(manifest, states.get(item.subjectId), {
           purposeId: item.purposeId,
           categories: item.categories,
+          channel: item.channel,
         }),
       );
       const now = clock.now();

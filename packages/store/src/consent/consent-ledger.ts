@@ -150,6 +150,9 @@ export function createConsentLedger({ db, clock = systemClock }: { db: Kysely<DB
         const entry = { state: r.state, fingerprint: r.fingerprint, noticeVersion: r.noticeVersion };
         if (r.targetKind === "purpose") s.purposes = { ...s.purposes, [r.targetId]: entry };
         else if (r.targetKind === "policy" && r.targetId === POLICY_TARGET_ID) s.policy = entry;
+        else if (r.targetKind === "setting") s.settings = { ...s.settings, [r.targetId]: entry };
+        else if (r.targetKind === "permission") s.permissions = { ...s.permissions, [r.targetId]: entry };
+        else if (r.targetKind === "marketing") s.marketing = { ...s.marketing, [r.targetId]: entry };
         out.set(r.subjectId, s);
       }
       return out;

@@ -1,10 +1,10 @@
 import { type Generated, type Kysely, sql } from "kysely";
 import type { DB, Timestamp } from "../db-types.ts";
 
-/** Row types of migrations/0007_consent.sql. */
-export type ConsentTargetKind = "purpose" | "permission" | "cookie" | "policy";
+/** Row types of migrations/0007_consent.sql and 0009_consent_targets.sql. */
+export type ConsentTargetKind = "purpose" | "permission" | "cookie" | "policy" | "setting" | "marketing";
 export type ConsentEventState = "given" | "refused" | "withdrawn" | "expired" | "invalidated";
-export type ConsentMethod = "web" | "app" | "api" | "banner" | "import" | "system";
+export type ConsentMethod = "web" | "app" | "api" | "banner" | "import" | "system" | "sms" | "email";
 export type ConsentActor = "self" | "guardian" | "staff" | "system";
 
 export type ConsentEventsTable = {
