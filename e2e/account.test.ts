@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, hasChromium, runAxe, seriousViolations, startHarness, textOf } from "./harness.ts";
-
-/** The newest verification code in the dev outbox (the harness runs with CUSTOS_DEV on). */
-async function latestCode(h: Harness): Promise<string> {
-  const res = await fetch(`${h.baseUrl}/api/v1/dev/outbox?limit=20`);
-  const { messages } = (await res.json()) as { messages: { template: string; body: string }[] };
-  const body = messages.find((m) => m.template === "verification-code")?.body ?? "";
-  const code = /\b(\d{6})\b/.exec(body)?.[1];
-  if (!code) throw new Error("no verification code in the dev outbox");
-  return code;
-}
+import {
+  type Harness,
+  hasChromium,
+  latestCode,
+  registerAccount,
+  runAxe,
+  seriousViolations,
+  startHarness,
+  textOf,
+} from "./harness.ts";
 
 describe.runIf(hasChromium)("subject accounts in the browser (ACC-1, ACC-3, ACC-6)", () => {
   let h: Harness;
@@ -120,20 +119,11 @@ describe.runIf(hasChromium)("subject accounts in the browser (ACC-1, ACC-3, ACC-
           );
         }
         // The signed-in security page too.
-        const res = await page.request.post("/api/v1/accounts/register", {
-          data: {
-            contact: `axe.${locale}@example.com`,
-            username: `axe_${locale === "zh-CN" ? "zh" : "en"}`,
-            password: "Axe-Check-Pass-1",
-            policyVersion: h.app.custos.manifest.manifest.version,
-            acceptPolicy: true,
-          },
+        await registerAccount(h, page.request, {
+          contact: `axe.${locale}@example.com`,
+          username: `axe_${locale === "zh-CN" ? "zh" : "en"}`,
+          password: "Axe-Check-Pass-1",
         });
-        const { verificationId } = (await res.json()) as { verificationId: string };
-        const verified = await page.request.post("/api/v1/accounts/register/verify", {
-          data: { verificationId, code: await latestCode(h) },
-        });
-        expect(verified.status()).toBe(201);
         await page.goto("/center/account");
         await page.getByTestId("sessions").locator("li").first().waitFor();
         await page

@@ -1,46 +1,12 @@
-import { createServer } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { OidcProviderConfig } from "../apps/server/src/accounts/oidc-config.ts";
-import { type OidcFixture, startOidcProvider } from "../apps/server/test/oidc-provider-fixture.ts";
-import { type Harness, hasChromium, runAxe, seriousViolations, startHarness, textOf } from "./harness.ts";
-
-/** A free localhost port, so the provider can register our callback URL before the server starts. */
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
+import { describe, expect, it } from "vitest";
+import { hasChromium, registerAccount, runAxe, seriousViolations, textOf } from "./harness.ts";
+import { useOidcHarness } from "./oidc-setup.ts";
 
 describe.runIf(hasChromium)("third-party sign-in in Chromium", () => {
-  let h: Harness;
-  let fx: OidcFixture;
-
-  beforeAll(async () => {
-    const port = await freePort();
-    fx = await startOidcProvider({
-      redirectUris: [`http://127.0.0.1:${port}/api/v1/auth/oidc/test-idp/callback`],
-    });
-    const provider: OidcProviderConfig = {
-      id: "test-idp",
-      name: { en: "Test IdP", "zh-CN": "测试账号" },
-      issuer: fx.issuer,
-      clientId: fx.clientId,
-      clientSecret: fx.clientSecret,
-      scopes: ["openid", "email", "profile"],
-      claims: { sub: "third-party-login.external-id", nickname: "third-party-login.nickname" },
-    };
-    h = await startHarness({ port, deps: { oidcProviders: [provider] } });
-  }, 240_000);
-  afterAll(async () => {
-    await h?.close();
-    await fx?.close();
-  });
+  const oidc = useOidcHarness();
 
   it("ACC-2: the sign-in page offers the provider; its login and consent pages bring the person back signed in", async () => {
+    const { h, fx } = oidc();
     const { context, page, problems } = await h.newPage("en-US");
     try {
       await page.goto("/center/account/sign-in");
@@ -75,6 +41,7 @@ describe.runIf(hasChromium)("third-party sign-in in Chromium", () => {
   });
 
   it("ACC-2: refusing at the provider returns to the sign-in page with a message and no session", async () => {
+    const { h } = oidc();
     const { context, page, problems } = await h.newPage("zh-CN");
     try {
       await page.goto("/center/account/sign-in");
@@ -96,53 +63,17 @@ describe.runIf(hasChromium)("third-party sign-in in Chromium", () => {
 
 /** Linking from the security page, with a provider user no other account has linked. */
 describe.runIf(hasChromium)("linking a provider in Chromium", () => {
-  let h: Harness;
-  let fx: OidcFixture;
-
-  beforeAll(async () => {
-    const port = await freePort();
-    fx = await startOidcProvider({
-      redirectUris: [`http://127.0.0.1:${port}/api/v1/auth/oidc/test-idp/callback`],
-    });
-    const provider: OidcProviderConfig = {
-      id: "test-idp",
-      name: { en: "Test IdP", "zh-CN": "测试账号" },
-      issuer: fx.issuer,
-      clientId: fx.clientId,
-      clientSecret: fx.clientSecret,
-      scopes: ["openid", "email", "profile"],
-      claims: { sub: "third-party-login.external-id", nickname: "third-party-login.nickname" },
-    };
-    h = await startHarness({ port, deps: { oidcProviders: [provider] } });
-  }, 240_000);
-  afterAll(async () => {
-    await h?.close();
-    await fx?.close();
-  });
+  const oidc = useOidcHarness();
 
   it("ACC-2, ACC-4: the security page links a provider after the person confirms it is them", async () => {
+    const { h } = oidc();
     const { context, page, problems } = await h.newPage("en-US");
     try {
-      const res = await page.request.post("/api/v1/accounts/register", {
-        data: {
-          contact: "link.me@example.com",
-          username: "link_me",
-          password: "Link-Me-Pass-42",
-          policyVersion: h.app.custos.manifest.manifest.version,
-          acceptPolicy: true,
-        },
+      await registerAccount(h, page.request, {
+        contact: "link.me@example.com",
+        username: "link_me",
+        password: "Link-Me-Pass-42",
       });
-      const { verificationId } = (await res.json()) as { verificationId: string };
-      const outbox = (await (await fetch(`${h.baseUrl}/api/v1/dev/outbox?limit=20`)).json()) as {
-        messages: { template: string; body: string }[];
-      };
-      const code = /\b(\d{6})\b/.exec(
-        outbox.messages.find((m) => m.template === "verification-code")?.body ?? "",
-      )?.[1];
-      const verified = await page.request.post("/api/v1/accounts/register/verify", {
-        data: { verificationId, code },
-      });
-      expect(verified.status()).toBe(201);
       await page.goto("/center/account");
       await page.getByRole("button", { name: "Link Test IdP" }).click();
       const dialog = page.getByRole("dialog", { name: "Confirm it is you" });

@@ -1,5 +1,6 @@
+import { readFile } from "node:fs/promises";
 import { createStaffService } from "@custos/server";
-import { createAuditLedger, createSubjectFieldRepo, createSubjectRepo } from "@custos/store";
+import { auditRepo, createAuditLedger, createSubjectFieldRepo, createSubjectRepo } from "@custos/store";
 import { generate } from "otplib";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,13 +15,16 @@ import { type Harness, hasChromium, runAxe, seriousViolations, startHarness, tex
 describe.runIf(hasChromium)("staff console journey in Chromium", () => {
   let h: Harness;
   let subjectId: string;
-  const admin = { email: "admin@staff.example", password: "" };
+  let service: ReturnType<typeof createStaffService>;
+  const admin = { id: "", email: "admin@staff.example", password: "" };
 
   beforeAll(async () => {
     h = await startHarness();
     const { db, vault, clock } = h.app.custos;
-    const service = createStaffService({ db, vault, clock, ledger: createAuditLedger({ db, clock }) });
-    admin.password = (await service.createAdmin({ email: admin.email, displayName: "Ada Admin" })).password;
+    service = createStaffService({ db, vault, clock, ledger: createAuditLedger({ db, clock }) });
+    const created = await service.createAdmin({ email: admin.email, displayName: "Ada Admin" });
+    admin.password = created.password;
+    admin.id = created.staff.id;
     const subject = await createSubjectRepo(db).create({ region: "cn" });
     subjectId = subject.subjectId;
     const fields = createSubjectFieldRepo(db, vault);
@@ -201,4 +205,100 @@ describe.runIf(hasChromium)("staff console journey in Chromium", () => {
       for (const c of [agentCtx, officerCtx, auditorCtx]) await c.context.close();
     }
   }, 240_000);
+  it("SEC-3, SEC-2, SEC-4: the privacy officer downloads a bulk export from the grants page: masked, children and unknown ids skipped, audited", async () => {
+    // Two privacy officers: one asks for a bulk-export grant, the other approves it.
+    const exporter = await service.create({
+      email: "olive@staff.example",
+      displayName: "Olive Officer",
+      role: "privacy-officer",
+      createdBy: admin.id,
+    });
+    const approver = await service.create({
+      email: "quinn@staff.example",
+      displayName: "Quinn Officer",
+      role: "privacy-officer",
+      createdBy: admin.id,
+    });
+    const now = Date.now();
+    for (const kind of ["confidentiality", "privacy-training"] as const)
+      await service.recordTraining({
+        staffId: exporter.staff.id,
+        kind,
+        completedAt: new Date(now - 86_400_000),
+        expiresAt: kind === "privacy-training" ? new Date(now + 30 * 86_400_000) : null,
+        recordedBy: admin.id,
+      });
+    const missing = "0b8c6f3e-5d7a-4c1b-9e2f-3a4b5c6d7e8f";
+
+    const exporterCtx = await h.newPage("en-US");
+    const approverCtx = await h.newPage("en-US");
+    try {
+      const page = exporterCtx.page;
+      await signIn(page, "olive@staff.example", exporter.password);
+      await page.waitForURL(/\/console\/grants$/);
+      // No approved bulk-export grant yet: no download offered.
+      await page
+        .getByRole("table", { name: "Access grants" })
+        .or(page.getByText("No access grants yet."))
+        .waitFor();
+      expect(await page.getByRole("heading", { name: "Download a bulk export" }).count()).toBe(0);
+      await page.getByLabel("Scope").selectOption({ label: "Bulk export" });
+      expect(await page.getByLabel("Subject id").count()).toBe(0);
+      await page.getByLabel("Purpose", { exact: true }).fill("legal-compliance");
+      await page.getByLabel("Justification").fill("regulator request R-12");
+      await page.getByRole("button", { name: "Request access" }).click();
+      await page.getByText("Your request was sent").waitFor();
+
+      const other = approverCtx.page;
+      await signIn(other, "quinn@staff.example", approver.password);
+      await other.waitForURL(/\/console\/grants$/);
+      await other.getByRole("button", { name: /^Approve/ }).click();
+      await other.getByText("The grant was approved.").waitFor();
+
+      await page.reload();
+      const card = page.getByRole("heading", { name: "Download a bulk export" });
+      await card.waitFor();
+      await axe(page, "grants (bulk export)");
+      await page.getByLabel("Subject ids").fill(`${subjectId}\n${missing}\n${subjectId}`);
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        page.getByRole("button", { name: "Download export" }).click(),
+      ]);
+      expect(download.suggestedFilename()).toMatch(/^custos-export-\d{4}-\d{2}-\d{2}-[0-9a-f]{8}\.json$/);
+      const file = await download.path();
+      const text = await readFile(file, "utf8");
+      const exported = JSON.parse(text) as {
+        purpose: string;
+        subjects: { subjectId: string; categories: Record<string, Record<string, string>> }[];
+        skipped: { subjectId: string; reason: string }[];
+      };
+      expect(exported.purpose).toBe("legal-compliance");
+      expect(exported.subjects).toHaveLength(1);
+      expect(exported.subjects[0]?.subjectId).toBe(subjectId);
+      expect(exported.subjects[0]?.categories.registration).toMatchObject({
+        phone: "138****1234",
+        email: "l***@example.cn",
+      });
+      expect(exported.skipped).toEqual([{ subjectId: missing, reason: "not_found" }]);
+      // Masked throughout: no value in clear anywhere in the file (SEC-2).
+      expect(text).not.toContain("13812341234");
+      expect(text).not.toContain("li.si@example.cn");
+      expect(await textOf(page.getByTestId("export-result"))).toContain("1 subject exported, 1 skipped");
+
+      // Audited (SEC-4): the gate (role, grant, training) allowed once, and one event per exported
+      // subject, by this officer under the grant's purpose; nothing for the unknown id.
+      const events = await auditRepo.list(h.app.custos.db, {
+        actorId: exporter.staff.id,
+        action: "export",
+        limit: 50,
+      });
+      const seen = events.map((e) => `${e.subjectId ?? "gate"} ${e.outcome} ${e.purpose}`).sort();
+      expect(seen).toEqual([`${subjectId} allowed legal-compliance`, "gate allowed legal-compliance"].sort());
+      expect(exporterCtx.problems).toEqual([]);
+      expect(approverCtx.problems).toEqual([]);
+    } finally {
+      await exporterCtx.context.close();
+      await approverCtx.context.close();
+    }
+  }, 180_000);
 });

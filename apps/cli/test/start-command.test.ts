@@ -75,6 +75,26 @@ describe("custos start", () => {
       expect(output).not.toContain(plaintext);
   });
 
+  it("ACC-5: prints one demo staff member per role, once, with a generated password and TOTP secret, labelled demo only", () => {
+    expect(output.match(/DEMO STAFF ACCOUNTS \(demo only; shown once, not logged;/g)).toHaveLength(1);
+    expect(output).toMatch(/sign in at http:\/\/127\.0\.0\.1:\d+\/console\/sign-in/);
+    for (const role of [
+      "admin",
+      "privacy-officer",
+      "children-officer",
+      "support-agent",
+      "security-analyst",
+      "auditor",
+    ]) {
+      const rows = output.split("\n").filter((l) => l.trimStart().startsWith(`${role} `));
+      expect(rows, role).toHaveLength(1);
+      expect(rows[0]).toMatch(/@staff\.example\s+[A-Za-z0-9]{20}\s+[A-Z2-7]{16,}$/);
+    }
+    // Printed straight to the terminal: no JSON log line carries them.
+    const logLines = output.split("\n").filter((l) => l.startsWith("{"));
+    for (const l of logLines) expect(l).not.toMatch(/@staff\.example/);
+  });
+
   it("serves health, the API docs and the policy", async () => {
     const health = await fetch(`${baseUrl}/healthz`);
     expect(health.status).toBe(200);

@@ -54,7 +54,30 @@ export function scrubText(text: string): string {
 
 type RequestLike = { method: string; url: string; id: string; routeOptions?: { url?: string | undefined } };
 
-export function createLogger(options: { level: LogLevel; destination?: DestinationStream }): Logger {
+const fileDestinations = new Map<string, DestinationStream>();
+
+/**
+ * One appending stream per file and process (however many apps a process builds). Writes are
+ * synchronous: every line is in the file when the process ends, however it ends.
+ */
+function fileDestination(file: string): DestinationStream {
+  let stream = fileDestinations.get(file);
+  if (!stream) {
+    stream = pino.destination({ dest: file, append: true, mkdir: true, sync: true });
+    fileDestinations.set(file, stream);
+  }
+  return stream;
+}
+
+/**
+ * The server's logger. Lines go to `destination` (standard output by default) and, when `file` is
+ * given (CUSTOS_LOG_FILE), are also appended to that file: the same lines, level and redaction.
+ */
+export function createLogger(options: {
+  level: LogLevel;
+  destination?: DestinationStream;
+  file?: string | undefined;
+}): Logger {
   const loggerOptions = {
     level: options.level,
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
@@ -70,7 +93,16 @@ export function createLogger(options: { level: LogLevel; destination?: Destinati
       err: serializeError,
     },
   };
-  return options.destination ? pino(loggerOptions, options.destination) : pino(loggerOptions);
+  if (options.file === undefined || options.level === "silent")
+    return options.destination ? pino(loggerOptions, options.destination) : pino(loggerOptions);
+  // Both streams take every line the logger writes: the logger's level (or a child's) decides.
+  return pino(
+    loggerOptions,
+    pino.multistream([
+      { level: "trace", stream: options.destination ?? pino.destination(1) },
+      { level: "trace", stream: fileDestination(options.file) },
+    ]),
+  );
 }
 
 /** An error as logged: type, code and stack frames, with any personal-looking text scrubbed from the message. */

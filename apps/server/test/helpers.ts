@@ -3,12 +3,16 @@ import { Writable } from "node:stream";
 import { type LoadedManifest, loadDefaultManifest } from "@custos/manifest";
 import { createTestDatabase, createVault, type Database, envKeyProvider, type Vault } from "@custos/store";
 import type { FastifyInstance } from "fastify";
+import { registerRunSecret, runLogFile } from "../../../test/run-log.ts";
 import { type AppDeps, createApp } from "../src/app.ts";
-import { type Config, loadConfig } from "../src/config.ts";
+import { type Config, type LogLevel, loadConfig } from "../src/config.ts";
 import { createLogger } from "../src/logging.ts";
 
-/** Captures every log line the app writes, as text. */
-export function logCapture() {
+/**
+ * Captures every log line the app writes, as text; the lines are also copied to the run's log file
+ * for the SEC-6 scan of the whole test run (test/global-setup.ts).
+ */
+export function logCapture(level: LogLevel = "info") {
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk, _enc, done) {
@@ -16,7 +20,7 @@ export function logCapture() {
       done();
     },
   });
-  return { lines, logger: createLogger({ level: "info", destination: stream }) };
+  return { lines, logger: createLogger({ level, destination: stream, file: runLogFile() }) };
 }
 
 export type TestApp = {
@@ -51,8 +55,9 @@ export async function buildTestApp(
     LOG_LEVEL: "info",
     ...options.env,
   });
+  registerRunSecret(config.masterKey);
   const vault = createVault({ db: database.db, keyProvider: envKeyProvider(config.masterKey ?? "") });
-  const { lines, logger } = logCapture();
+  const { lines, logger } = logCapture(config.logLevel);
   let app: FastifyInstance;
   try {
     app = await createApp({

@@ -1,12 +1,10 @@
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { Writable } from "node:stream";
 import { createSubjectFieldRepo } from "@custos/store";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PEOPLE, seedDemo } from "../src/demo/demo-data.ts";
-import { createLogger } from "../src/logging.ts";
-import { buildTestApp, type TestApp } from "./helpers.ts";
+import { buildTestApp, logCapture, type TestApp } from "./helpers.ts";
 
 /**
  * SEC-6: with the most verbose log level, a broad run of requests (policy pages, malformed JSON,
@@ -48,18 +46,13 @@ async function startSmtp() {
 describe("no personal information or secrets in logs and errors (SEC-6)", () => {
   let t: TestApp;
   let smtp: Awaited<ReturnType<typeof startSmtp>>;
-  const lines: string[] = [];
+  // At the most verbose level; the lines are also copied to the run's log file (test/global-setup.ts).
+  const { lines, logger } = logCapture("trace");
   const errorBodies: { url: string; status: number; body: string }[] = [];
   const secrets = new Set<string>();
 
   beforeAll(async () => {
     smtp = await startSmtp();
-    const destination = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(...String(chunk).split("\n").filter(Boolean));
-        done();
-      },
-    });
     t = await buildTestApp({
       env: {
         CUSTOS_MASTER_KEY: MASTER_KEY,
@@ -68,7 +61,7 @@ describe("no personal information or secrets in logs and errors (SEC-6)", () => 
         SMTP_URL: smtp.url,
         RATE_LIMIT_MAX: "60",
       },
-      deps: { logger: createLogger({ level: "trace", destination }) },
+      deps: { logger },
     });
     // The helper built its own vault with the config's key: the key we gave.
     expect(t.config.masterKey).toBe(MASTER_KEY);

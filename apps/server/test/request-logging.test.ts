@@ -1,5 +1,6 @@
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runLogFile } from "../../../test/run-log.ts";
 import { createLogger, lazyChildLogger } from "../src/logging.ts";
 import { buildTestApp, type TestApp } from "./helpers.ts";
 
@@ -11,7 +12,8 @@ function capture(level: "info" | "warn") {
       done();
     },
   });
-  return { lines, logger: createLogger({ level, destination: stream }) };
+  // Copied to the run's log file too, for the SEC-6 scan of the whole run (test/global-setup.ts).
+  return { lines, logger: createLogger({ level, destination: stream, file: runLogFile() }) };
 }
 
 describe("per-request logger (SEC-6)", () => {

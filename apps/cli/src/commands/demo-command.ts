@@ -1,4 +1,4 @@
-import { createApp, formatDemoSummary, seedDemo } from "@custos/server";
+import { createApp, formatDemoStaff, formatDemoSummary, seedDemo } from "@custos/server";
 import { migrate, openDatabase } from "@custos/store";
 import type { Command } from "commander";
 import { type ConfigFlags, configFromFlags } from "./config-options.ts";
@@ -25,6 +25,9 @@ export function registerDemoCommand(program: Command): void {
           await app.ready();
           const summary = await seedDemo({ ...app.custos, manifest: manifest.manifest });
           process.stdout.write(`${formatDemoSummary(summary)}\n`);
+          // Demo staff sign-in details: to the terminal once, never to the logger.
+          const staff = formatDemoStaff(summary.staff);
+          if (staff) process.stdout.write(`\n${staff}\n`);
         } finally {
           await app.close();
         }

@@ -1,4 +1,4 @@
-import { formatDemoSummary, StartError, startServer } from "@custos/server";
+import { formatDemoStaff, formatDemoSummary, StartError, startServer } from "@custos/server";
 import type { Command } from "commander";
 import { CliError } from "../cli-error.ts";
 import { type ConfigFlags, configFromFlags } from "./config-options.ts";
@@ -14,7 +14,10 @@ export function registerStartCommand(program: Command): void {
       "data folder of the embedded database and master key (env CUSTOS_DATA_DIR)",
     )
     .option("-m, --manifest <file>", "privacy manifest YAML (env CUSTOS_MANIFEST; default: MuMuPlayer Pro)")
-    .option("--demo", "load demo data if the database has no subjects yet, and show the dev outbox")
+    .option(
+      "--demo",
+      "load demo data (players, and one staff member per role whose sign-in details are printed once) if the database has no subjects yet, and show the dev outbox",
+    )
     .option("--no-demo", "do not load demo data")
     .action(async (opts: ConfigFlags & { demo?: boolean }) => {
       const config = configFromFlags(opts, opts.demo ? { CUSTOS_DEV: process.env.CUSTOS_DEV ?? "1" } : {});
@@ -29,7 +32,12 @@ export function registerStartCommand(program: Command): void {
         ? "PostgreSQL (DATABASE_URL)"
         : `the embedded database in ${config.dataDir}`;
       const manifest = started.app.custos.manifest.manifest;
-      if (started.demo) process.stdout.write(`${formatDemoSummary(started.demo)}\n\n`);
+      if (started.demo) {
+        process.stdout.write(`${formatDemoSummary(started.demo)}\n\n`);
+        // Straight to the terminal, once: the logger never sees these (dev/demo only).
+        const staff = formatDemoStaff(started.demo.staff, `${started.url}/console/sign-in`);
+        if (staff) process.stdout.write(`${staff}\n\n`);
+      }
       process.stdout.write(
         [
           `Custos is running on ${where}, policy version ${manifest.version} (${manifest.product.name.en}).`,

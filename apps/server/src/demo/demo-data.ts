@@ -1,114 +1,29 @@
-import { type Clock, makeResidentId, maskEmail, maskName, maskPhone, newId, systemClock } from "@custos/core";
+import { AppError, type Clock, maskEmail, maskName, maskPhone, newId, systemClock } from "@custos/core";
 import type { Manifest } from "@custos/manifest";
-import { createSubjectFieldRepo, type DB, type Vault } from "@custos/store";
+import {
+  type AuditLedger,
+  createStaffRepo,
+  createSubjectFieldRepo,
+  type DB,
+  type Vault,
+} from "@custos/store";
 import type { Kysely } from "kysely";
+import { generateSecret } from "otplib";
 import type { Notifier } from "../notifications/notifier.ts";
+import { createStaffService, generatePassword } from "../staff/staff-service.ts";
+import { DEMO_STAFF, type DemoStaffMember, demoIdNumber, PEOPLE } from "./demo-people.ts";
+
+export { DEMO_STAFF, demoPersonalValues, PEOPLE } from "./demo-people.ts";
 
 /**
  * Realistic demo data: players of MuMuPlayer Pro with their registration data, real-name records,
  * a child with a guardian, and activity (logins, orders, top-ups, posts, support tickets,
- * interest tags, in-app messages). Personal fields go through the vault like real data.
+ * interest tags, in-app messages). Personal fields go through the vault like real data. Also one
+ * staff member per role, trained and enrolled in TOTP, whose sign-in details are returned once.
  */
 
-type DemoPerson = {
-  nickname: string;
-  name: string;
-  phone?: string;
-  email?: string;
-  locale: "en" | "zh-CN";
-  /** Birth date for real-name authentication; absent when the player has not verified yet. */
-  birthDate?: string;
-  regionCode: string;
-  guardian?: { phone: string; email: string };
-  orders: number;
-  tags: string[];
-};
-
-export const PEOPLE: DemoPerson[] = [
-  {
-    nickname: "青山",
-    name: "张伟",
-    phone: "13800138001",
-    locale: "zh-CN",
-    birthDate: "1990-04-12",
-    regionCode: "110105",
-    orders: 3,
-    tags: ["策略", "模拟经营"],
-  },
-  {
-    nickname: "LinLin",
-    name: "李娜",
-    phone: "13912345678",
-    email: "lina.demo@example.com",
-    locale: "zh-CN",
-    birthDate: "1995-09-30",
-    regionCode: "310101",
-    orders: 5,
-    tags: ["角色扮演", "二次元"],
-  },
-  {
-    nickname: "Waves",
-    name: "Jane Doe",
-    email: "jane.doe@example.com",
-    locale: "en",
-    birthDate: "1988-01-15",
-    regionCode: "440305",
-    orders: 1,
-    tags: ["racing", "puzzle"],
-  },
-  {
-    nickname: "小雨",
-    name: "王芳",
-    phone: "13698765432",
-    locale: "zh-CN",
-    birthDate: "2015-06-01",
-    regionCode: "330106",
-    guardian: { phone: "13511112222", email: "guardian.wang@example.com" },
-    orders: 0,
-    tags: ["益智"],
-  },
-  {
-    nickname: "Orbit",
-    name: "Chen Jie",
-    phone: "13722223333",
-    email: "chen.jie@example.com",
-    locale: "en",
-    birthDate: "2009-11-20",
-    regionCode: "510104",
-    orders: 2,
-    tags: ["shooter", "esports"],
-  },
-  {
-    nickname: "晨光",
-    name: "刘洋",
-    phone: "13633334444",
-    locale: "zh-CN",
-    regionCode: "420102",
-    orders: 0,
-    tags: [],
-  },
-  {
-    nickname: "Maple",
-    name: "John Smith",
-    email: "john.smith@example.com",
-    locale: "en",
-    birthDate: "1979-03-08",
-    regionCode: "110108",
-    orders: 4,
-    tags: ["strategy", "card games"],
-  },
-  {
-    nickname: "星河",
-    name: "赵敏",
-    phone: "13544445555",
-    email: "zhao.min@example.com",
-    locale: "zh-CN",
-    birthDate: "2000-12-24",
-    regionCode: "320102",
-    orders: 6,
-    tags: ["音乐", "休闲"],
-  },
-];
+/** A demo staff member's sign-in details: returned once, printed by `custos start --demo`, never logged. */
+export type DemoStaffCredentials = DemoStaffMember & { password: string; totpSecret: string };
 
 export type DemoSummary = {
   subjects: {
@@ -121,6 +36,8 @@ export type DemoSummary = {
   }[];
   fields: number;
   messages: number;
+  /** Staff created now (a member whose email already exists is left as it is and not listed). */
+  staff: DemoStaffCredentials[];
 };
 
 export type SeedDemoDeps = {
@@ -128,6 +45,7 @@ export type SeedDemoDeps = {
   vault: Vault;
   notifier: Notifier;
   manifest: Manifest;
+  auditLedger: AuditLedger;
   clock?: Clock;
 };
 
@@ -149,7 +67,7 @@ export async function seedDemo(deps: SeedDemoDeps): Promise<DemoSummary> {
     return rule.group;
   };
   const today = clock.now();
-  const summary: DemoSummary = { subjects: [], fields: 0, messages: 0 };
+  const summary: DemoSummary = { subjects: [], fields: 0, messages: 0, staff: [] };
 
   for (const [i, person] of PEOPLE.entries()) {
     const subjectId = newId();
@@ -179,12 +97,7 @@ export async function seedDemo(deps: SeedDemoDeps): Promise<DemoSummary> {
       await put("account-profile", "user-id", String(880_001 + i));
       if (person.birthDate) {
         await put("real-name", "name", person.name);
-        await put(
-          "real-name",
-          "id-number",
-          makeResidentId(person.regionCode, person.birthDate, 100 + i * 2 + 1),
-          "id_number",
-        );
+        await put("real-name", "id-number", demoIdNumber(i) ?? "", "id_number");
       }
       if (person.guardian) {
         await put("guardian-contact", "phone", person.guardian.phone, "phone");
@@ -255,7 +168,75 @@ export async function seedDemo(deps: SeedDemoDeps): Promise<DemoSummary> {
       locale: person.locale,
     });
   }
+  summary.staff = await seedDemoStaff(deps, clock);
   return summary;
+}
+
+/**
+ * One staff member per role (DEMO_STAFF) with a generated password (not one-time, so the printed
+ * one keeps working), an enrolled TOTP secret, and a confidentiality agreement and privacy training
+ * on record, so each can sign in and be granted access at once (ACC-5, SEC-8).
+ */
+export async function seedDemoStaff(
+  deps: Pick<SeedDemoDeps, "db" | "vault" | "auditLedger">,
+  clock: Clock,
+): Promise<DemoStaffCredentials[]> {
+  const service = createStaffService({ db: deps.db, vault: deps.vault, clock, ledger: deps.auditLedger });
+  const repo = createStaffRepo(deps.db);
+  const now = clock.now();
+  const created: (DemoStaffCredentials & { id: string })[] = [];
+  for (const member of DEMO_STAFF) {
+    const password = generatePassword();
+    let id: string;
+    try {
+      id = (await service.create({ ...member, password, createdBy: null })).staff.id;
+    } catch (error) {
+      // Already there (the demo was loaded into this database before): keep that account as it is.
+      if (error instanceof AppError && error.code === "conflict") continue;
+      throw error;
+    }
+    const totpSecret = generateSecret();
+    await repo.setPendingTotp(id, await deps.vault.sealSystem(totpSecret));
+    // Enrolled, with no code used yet: time step 0 is before any real one.
+    await repo.acceptTotpStep(id, 0, now);
+    created.push({ ...member, id, password, totpSecret });
+  }
+  const recorder = created.find((s) => s.role === "admin")?.id ?? created[0]?.id;
+  for (const { id } of created) {
+    if (!recorder) break;
+    const day = 86_400_000;
+    await service.recordTraining({
+      staffId: id,
+      kind: "confidentiality",
+      completedAt: new Date(now.getTime() - 30 * day),
+      expiresAt: null,
+      recordedBy: recorder,
+    });
+    await service.recordTraining({
+      staffId: id,
+      kind: "privacy-training",
+      completedAt: new Date(now.getTime() - 30 * day),
+      expiresAt: new Date(now.getTime() + 335 * day),
+      recordedBy: recorder,
+    });
+  }
+  return created.map(({ id: _id, ...credentials }) => credentials);
+}
+
+/**
+ * The demo staff sign-in details as lines for the terminal, once, at `start --demo` (never through
+ * the logger). Demo and development only: anyone who sees them can sign in.
+ */
+export function formatDemoStaff(staff: DemoStaffCredentials[], consoleUrl?: string): string {
+  if (staff.length === 0) return "";
+  const lines = [
+    `DEMO STAFF ACCOUNTS (demo only; shown once, not logged; sign in at ${consoleUrl ?? "/console/sign-in"}).`,
+    "  Add the TOTP secret to an authenticator app, then sign in with the email, password and its code.",
+    `  ${"role".padEnd(17)} ${"email".padEnd(29)} ${"password".padEnd(21)} TOTP secret`,
+  ];
+  for (const s of staff)
+    lines.push(`  ${s.role.padEnd(17)} ${s.email.padEnd(29)} ${s.password.padEnd(21)} ${s.totpSecret}`);
+  return lines.join("\n");
 }
 
 /** Whole years between a birth date and `on`, counted in Asia/Shanghai. */

@@ -1,6 +1,5 @@
-import { type FormEvent, useState } from "react";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { ApiError } from "../../api/client.ts";
 import { useApi } from "../../api/use-api.ts";
 import {
   Alert,
@@ -10,14 +9,15 @@ import {
   type Column,
   EmptyState,
   ErrorState,
-  LoadingState,
   PageHeader,
   Select,
   Table,
   TextInput,
 } from "../../ui/index.ts";
+import { Loaded } from "./Loaded.tsx";
 import { StaffArea } from "./StaffArea.tsx";
 import { type AuditEvent, formatDateTime, type Me, staffPost } from "./staff-api.ts";
+import { useStaffForm } from "./use-staff-form.ts";
 
 type Filters = { actor: string; subject: string; action: string; outcome: string; category: string };
 const EMPTY: Filters = { actor: "", subject: "", action: "", outcome: "", category: "" };
@@ -28,7 +28,7 @@ export const AuditLogPage = () => <StaffArea>{(me) => <AuditLog me={me} />}</Sta
 
 const AuditLog = ({ me }: { me: Me }) => {
   const { t, i18n } = useTranslation();
-  const [draft, setDraft] = useState<Filters>(EMPTY);
+  const draft = useStaffForm<Filters>(EMPTY);
   const [filters, setFilters] = useState<Filters>(EMPTY);
   const [cursor, setCursor] = useState<string | undefined>(undefined);
   const events = useApi<{ events: AuditEvent[]; nextCursor: string | null }>(
@@ -37,28 +37,19 @@ const AuditLog = ({ me }: { me: Me }) => {
     { withLang: false },
   );
   const [verify, setVerify] = useState<VerifyResult | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
+  const verifying = useStaffForm({});
 
-  const apply = (event: FormEvent) => {
-    event.preventDefault();
+  const apply = draft.submit(async (v) => {
     setCursor(undefined);
-    setFilters({ ...draft, subject: draft.subject.trim(), actor: draft.actor.trim() });
-  };
+    setFilters({ ...v, subject: v.subject.trim(), actor: v.actor.trim() });
+  });
 
-  const runVerify = async () => {
-    setError(null);
-    setVerify(null);
-    try {
+  const runVerify = () =>
+    verifying.run(async () => {
+      setVerify(null);
       setVerify(await staffPost<VerifyResult>("/api/v1/audit/verify"));
       events.reload();
-    } catch (e) {
-      setError(
-        e instanceof ApiError
-          ? e
-          : new ApiError({ status: 0, code: "unexpected", message: "unexpected", fromServer: false }),
-      );
-    }
-  };
+    });
 
   const columns: Column<AuditEvent>[] = [
     {
@@ -100,7 +91,9 @@ const AuditLog = ({ me }: { me: Me }) => {
       {me.operations.includes("audit.verify") ? (
         <Card title={t("staff.audit.verifyTitle")}>
           <p className="ui-muted">{t("staff.audit.verifyLead")}</p>
-          <Button onClick={runVerify}>{t("staff.audit.verify")}</Button>
+          <Button onClick={runVerify} disabled={verifying.busy}>
+            {t("staff.audit.verify")}
+          </Button>
           {verify ? (
             <div data-testid="verify-result">
               {verify.ok ? (
@@ -122,31 +115,15 @@ const AuditLog = ({ me }: { me: Me }) => {
           ) : null}
         </Card>
       ) : null}
-      {error ? <ErrorState error={error} /> : null}
+      {verifying.error ? <ErrorState error={verifying.error} /> : null}
       <Card title={t("staff.audit.filters")}>
         <form className="ui-stack" onSubmit={apply}>
-          <TextInput
-            label={t("staff.audit.actor")}
-            maxLength={200}
-            value={draft.actor}
-            onChange={(e) => setDraft({ ...draft, actor: e.target.value })}
-          />
-          <TextInput
-            label={t("staff.audit.subject")}
-            maxLength={36}
-            value={draft.subject}
-            onChange={(e) => setDraft({ ...draft, subject: e.target.value })}
-          />
-          <TextInput
-            label={t("staff.audit.category")}
-            maxLength={100}
-            value={draft.category}
-            onChange={(e) => setDraft({ ...draft, category: e.target.value })}
-          />
+          <TextInput label={t("staff.audit.actor")} maxLength={200} {...draft.field("actor")} />
+          <TextInput label={t("staff.audit.subject")} maxLength={36} {...draft.field("subject")} />
+          <TextInput label={t("staff.audit.category")} maxLength={100} {...draft.field("category")} />
           <Select
             label={t("staff.audit.action")}
-            value={draft.action}
-            onChange={(e) => setDraft({ ...draft, action: e.target.value })}
+            {...draft.field("action")}
             options={[
               { value: "", label: t("staff.audit.any") },
               ...[
@@ -165,8 +142,7 @@ const AuditLog = ({ me }: { me: Me }) => {
           />
           <Select
             label={t("staff.audit.outcome")}
-            value={draft.outcome}
-            onChange={(e) => setDraft({ ...draft, outcome: e.target.value })}
+            {...draft.field("outcome")}
             options={[
               { value: "", label: t("staff.audit.any") },
               ...["allowed", "denied", "error"].map((o) => ({
@@ -180,27 +156,27 @@ const AuditLog = ({ me }: { me: Me }) => {
           </Button>
         </form>
       </Card>
-      {events.status === "loading" ? <LoadingState /> : null}
-      {events.status === "error" ? <ErrorState error={events.error} onRetry={events.reload} /> : null}
-      {events.status === "ok" ? (
-        events.data.events.length ? (
-          <>
-            <Table
-              caption={t("staff.audit.caption")}
-              columns={columns}
-              rows={events.data.events}
-              rowKey={(e) => String(e.id)}
-            />
-            {events.data.nextCursor ? (
-              <Button variant="secondary" onClick={() => setCursor(events.data.nextCursor ?? undefined)}>
-                {t("staff.audit.older")}
-              </Button>
-            ) : null}
-          </>
-        ) : (
-          <EmptyState title={t("staff.audit.none")} />
-        )
-      ) : null}
+      <Loaded result={events}>
+        {(data) =>
+          data.events.length ? (
+            <>
+              <Table
+                caption={t("staff.audit.caption")}
+                columns={columns}
+                rows={data.events}
+                rowKey={(e) => String(e.id)}
+              />
+              {data.nextCursor ? (
+                <Button variant="secondary" onClick={() => setCursor(data.nextCursor ?? undefined)}>
+                  {t("staff.audit.older")}
+                </Button>
+              ) : null}
+            </>
+          ) : (
+            <EmptyState title={t("staff.audit.none")} />
+          )
+        }
+      </Loaded>
     </div>
   );
 };

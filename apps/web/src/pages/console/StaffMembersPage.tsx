@@ -1,6 +1,5 @@
-import { type FormEvent, useState } from "react";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { type ApiError, asApiError } from "../../api/client.ts";
 import { useApi } from "../../api/use-api.ts";
 import {
   Alert,
@@ -9,14 +8,15 @@ import {
   Card,
   type Column,
   ErrorState,
-  LoadingState,
   PageHeader,
   Select,
   Table,
   TextInput,
 } from "../../ui/index.ts";
+import { Loaded } from "./Loaded.tsx";
 import { StaffArea } from "./StaffArea.tsx";
 import { formatDateTime, type Me, STAFF_ROLES, type StaffMember, staffPost } from "./staff-api.ts";
+import { useStaffForm } from "./use-staff-form.ts";
 
 /** /console/staff: staff list with training status; create staff and record training (admin). */
 export const StaffMembersPage = () => <StaffArea>{(me) => <Members me={me} />}</StaffArea>;
@@ -27,65 +27,36 @@ const Members = ({ me }: { me: Me }) => {
   const canManage = me.operations.includes("staff.manage");
   const canTrain = me.operations.includes("training.record");
   const [created, setCreated] = useState<{ name: string; password: string } | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [form, setForm] = useState({ email: "", displayName: "", role: "support-agent" });
-  const [training, setTraining] = useState({
-    staffId: "",
-    kind: "confidentiality",
-    completedAt: "",
-    expiresAt: "",
-  });
-  const [trainingDone, setTrainingDone] = useState<string | null>(null);
-  const [statusDone, setStatusDone] = useState<string | null>(null);
+  const statusAction = useStaffForm({});
+  const member = useStaffForm({ email: "", displayName: "", role: "support-agent" });
+  const training = useStaffForm({ staffId: "", kind: "confidentiality", completedAt: "", expiresAt: "" });
 
-  const setStatus = async (member: StaffMember, status: "active" | "suspended") => {
-    setError(null);
-    setStatusDone(null);
-    try {
-      await staffPost(`/api/v1/staff/members/${member.id}/status`, { status });
-      setStatusDone(
-        t(status === "suspended" ? "staff.members.suspended" : "staff.members.reactivated", {
-          name: member.displayName,
-        }),
-      );
+  const setStatus = (m: StaffMember, status: "active" | "suspended") =>
+    statusAction.run(async () => {
+      await staffPost(`/api/v1/staff/members/${m.id}/status`, { status });
       list.reload();
-    } catch (e) {
-      setError(asApiError(e));
-    }
-  };
-
-  const create = async (event: FormEvent) => {
-    event.preventDefault();
-    setError(null);
-    try {
-      const r = await staffPost<{ staff: StaffMember; oneTimePassword: string }>(
-        "/api/v1/staff/members",
-        form,
-      );
-      setCreated({ name: r.staff.displayName, password: r.oneTimePassword });
-      setForm({ email: "", displayName: "", role: form.role });
-      list.reload();
-    } catch (e) {
-      setError(asApiError(e));
-    }
-  };
-
-  const record = async (event: FormEvent) => {
-    event.preventDefault();
-    setError(null);
-    setTrainingDone(null);
-    try {
-      await staffPost(`/api/v1/staff/members/${training.staffId}/training`, {
-        kind: training.kind,
-        completedAt: training.completedAt,
-        expiresAt: training.expiresAt || null,
+      return t(status === "suspended" ? "staff.members.suspended" : "staff.members.reactivated", {
+        name: m.displayName,
       });
-      setTrainingDone(t(`staff.training.kinds.${training.kind}`));
-      list.reload();
-    } catch (e) {
-      setError(asApiError(e));
-    }
-  };
+    });
+
+  const create = member.submit(async (v) => {
+    setCreated(null);
+    const r = await staffPost<{ staff: StaffMember; oneTimePassword: string }>("/api/v1/staff/members", v);
+    setCreated({ name: r.staff.displayName, password: r.oneTimePassword });
+    member.setValues({ email: "", displayName: "", role: v.role });
+    list.reload();
+  });
+
+  const record = training.submit(async (v) => {
+    await staffPost(`/api/v1/staff/members/${v.staffId}/training`, {
+      kind: v.kind,
+      completedAt: v.completedAt,
+      expiresAt: v.expiresAt || null,
+    });
+    list.reload();
+    return t("staff.training.recorded", { kind: t(`staff.training.kinds.${v.kind}`) });
+  });
 
   const columns: Column<StaffMember>[] = [
     { id: "name", header: t("staff.members.name"), rowHeader: true, cell: (s) => s.displayName },
@@ -143,7 +114,7 @@ const Members = ({ me }: { me: Me }) => {
   return (
     <div className="ui-stack">
       <PageHeader title={t("staff.members.title")} lead={t("staff.members.lead")} />
-      {error ? <ErrorState error={error} /> : null}
+      {statusAction.error ? <ErrorState error={statusAction.error} /> : null}
       {created ? (
         <Alert tone="success" title={t("staff.members.createdTitle", { name: created.name })}>
           <p>
@@ -152,57 +123,55 @@ const Members = ({ me }: { me: Me }) => {
           </p>
         </Alert>
       ) : null}
-      {statusDone ? <Alert tone="success">{statusDone}</Alert> : null}
-      {list.status === "loading" ? <LoadingState /> : null}
-      {list.status === "error" ? <ErrorState error={list.error} onRetry={list.reload} /> : null}
-      {list.status === "ok" ? (
-        <Table
-          caption={t("staff.members.caption")}
-          columns={columns}
-          rows={list.data.staff}
-          rowKey={(s) => s.id}
-        />
-      ) : null}
+      {statusAction.done ? <Alert tone="success">{statusAction.done}</Alert> : null}
+      <Loaded result={list}>
+        {(data) => (
+          <Table
+            caption={t("staff.members.caption")}
+            columns={columns}
+            rows={data.staff}
+            rowKey={(s) => s.id}
+          />
+        )}
+      </Loaded>
       {canManage ? (
         <Card title={t("staff.members.createTitle")}>
+          {member.error ? <ErrorState error={member.error} /> : null}
           <form className="ui-stack" onSubmit={create}>
             <TextInput
               label={t("staff.members.email")}
               type="email"
               required
               maxLength={320}
-              value={form.email}
-              onChange={(e) => setForm({ ...form, email: e.target.value })}
+              {...member.field("email")}
             />
             <TextInput
               label={t("staff.members.name")}
               required
               maxLength={100}
-              value={form.displayName}
-              onChange={(e) => setForm({ ...form, displayName: e.target.value })}
+              {...member.field("displayName")}
             />
             <Select
               label={t("staff.members.role")}
-              value={form.role}
-              onChange={(e) => setForm({ ...form, role: e.target.value })}
+              {...member.field("role")}
               options={STAFF_ROLES.map((r) => ({ value: r, label: t(`staff.roles.${r}`) }))}
             />
-            <Button type="submit">{t("staff.members.create")}</Button>
+            <Button type="submit" disabled={member.busy}>
+              {t("staff.members.create")}
+            </Button>
           </form>
         </Card>
       ) : null}
       {canTrain && list.status === "ok" ? (
         <Card title={t("staff.training.title")}>
           <p className="ui-muted">{t("staff.training.lead")}</p>
-          {trainingDone ? (
-            <Alert tone="success">{t("staff.training.recorded", { kind: trainingDone })}</Alert>
-          ) : null}
+          {training.error ? <ErrorState error={training.error} /> : null}
+          {training.done ? <Alert tone="success">{training.done}</Alert> : null}
           <form className="ui-stack" onSubmit={record}>
             <Select
               label={t("staff.training.member")}
               required
-              value={training.staffId}
-              onChange={(e) => setTraining({ ...training, staffId: e.target.value })}
+              {...training.field("staffId")}
               options={[
                 { value: "", label: t("staff.training.choose") },
                 ...list.data.staff.map((s) => ({
@@ -213,8 +182,7 @@ const Members = ({ me }: { me: Me }) => {
             />
             <Select
               label={t("staff.training.kind")}
-              value={training.kind}
-              onChange={(e) => setTraining({ ...training, kind: e.target.value })}
+              {...training.field("kind")}
               options={["confidentiality", "privacy-training"].map((k) => ({
                 value: k,
                 label: t(`staff.training.kinds.${k}`),
@@ -224,17 +192,17 @@ const Members = ({ me }: { me: Me }) => {
               label={t("staff.training.completedAt")}
               type="date"
               required
-              value={training.completedAt}
-              onChange={(e) => setTraining({ ...training, completedAt: e.target.value })}
+              {...training.field("completedAt")}
             />
             <TextInput
               label={t("staff.training.expiresAt")}
               hint={t("staff.training.expiresHint")}
               type="date"
-              value={training.expiresAt}
-              onChange={(e) => setTraining({ ...training, expiresAt: e.target.value })}
+              {...training.field("expiresAt")}
             />
-            <Button type="submit">{t("staff.training.record")}</Button>
+            <Button type="submit" disabled={training.busy}>
+              {t("staff.training.record")}
+            </Button>
           </form>
         </Card>
       ) : null}

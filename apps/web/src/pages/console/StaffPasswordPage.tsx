@@ -1,9 +1,9 @@
-import { type FormEvent, useState } from "react";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { ApiError } from "../../api/client.ts";
 import { Alert, Button, Card, ErrorState, PageHeader, TextInput } from "../../ui/index.ts";
 import { StaffArea } from "./StaffArea.tsx";
 import { staffPost } from "./staff-api.ts";
+import { useStaffForm } from "./use-staff-form.ts";
 
 /** /console/password: change your console password (ACC-5). */
 export const StaffPasswordPage = () => <StaffArea>{() => <StaffPasswordForm forced={false} />}</StaffArea>;
@@ -14,37 +14,17 @@ export const StaffPasswordPage = () => <StaffArea>{() => <StaffPasswordForm forc
  */
 export const StaffPasswordForm = ({ forced, onDone }: { forced: boolean; onDone?: () => void }) => {
   const { t } = useTranslation();
-  const [form, setForm] = useState({ current: "", next: "", confirm: "" });
-  const [error, setError] = useState<ApiError | null>(null);
+  const form = useStaffForm({ current: "", next: "", confirm: "" });
   const [mismatch, setMismatch] = useState(false);
-  const [done, setDone] = useState(false);
-  const [busy, setBusy] = useState(false);
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setError(null);
-    setDone(false);
-    if (form.next !== form.confirm) {
-      setMismatch(true);
-      return;
-    }
-    setMismatch(false);
-    setBusy(true);
-    try {
-      await staffPost("/api/v1/staff/me/password", { current: form.current, next: form.next });
-      setForm({ current: "", next: "", confirm: "" });
-      setDone(true);
-      onDone?.();
-    } catch (e) {
-      setError(
-        e instanceof ApiError
-          ? e
-          : new ApiError({ status: 0, code: "unexpected", message: "unexpected", fromServer: false }),
-      );
-    } finally {
-      setBusy(false);
-    }
-  };
+  const submit = form.submit(async (v) => {
+    setMismatch(v.next !== v.confirm);
+    if (v.next !== v.confirm) return null;
+    await staffPost("/api/v1/staff/me/password", { current: v.current, next: v.next });
+    form.setValues({ current: "", next: "", confirm: "" });
+    onDone?.();
+    return t("staff.password.changed");
+  });
 
   return (
     <div className="ui-stack">
@@ -57,8 +37,8 @@ export const StaffPasswordForm = ({ forced, onDone }: { forced: boolean; onDone?
           <p>{t("staff.password.forcedBody")}</p>
         </Alert>
       ) : null}
-      {done ? <Alert tone="success">{t("staff.password.changed")}</Alert> : null}
-      {error ? <ErrorState error={error} /> : null}
+      {form.done ? <Alert tone="success">{form.done}</Alert> : null}
+      {form.error ? <ErrorState error={form.error} /> : null}
       <Card title={t("staff.password.formTitle")}>
         <form className="ui-stack" onSubmit={submit} noValidate>
           <TextInput
@@ -67,8 +47,7 @@ export const StaffPasswordForm = ({ forced, onDone }: { forced: boolean; onDone?
             autoComplete="current-password"
             required
             maxLength={200}
-            value={form.current}
-            onChange={(e) => setForm({ ...form, current: e.target.value })}
+            {...form.field("current")}
           />
           <TextInput
             label={t("staff.password.next")}
@@ -78,8 +57,7 @@ export const StaffPasswordForm = ({ forced, onDone }: { forced: boolean; onDone?
             required
             minLength={12}
             maxLength={200}
-            value={form.next}
-            onChange={(e) => setForm({ ...form, next: e.target.value })}
+            {...form.field("next")}
           />
           <TextInput
             label={t("staff.password.confirm")}
@@ -87,11 +65,10 @@ export const StaffPasswordForm = ({ forced, onDone }: { forced: boolean; onDone?
             autoComplete="new-password"
             required
             maxLength={200}
-            value={form.confirm}
-            onChange={(e) => setForm({ ...form, confirm: e.target.value })}
+            {...form.field("confirm")}
             {...(mismatch ? { error: t("staff.password.mismatch") } : {})}
           />
-          <Button type="submit" disabled={busy}>
+          <Button type="submit" disabled={form.busy}>
             {t("staff.password.submit")}
           </Button>
         </form>

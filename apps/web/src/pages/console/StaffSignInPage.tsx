@@ -1,9 +1,9 @@
-import { type FormEvent, useState } from "react";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router-dom";
-import { ApiError } from "../../api/client.ts";
 import { Alert, Button, Card, ErrorState, PageHeader, TextInput } from "../../ui/index.ts";
 import { staffPost } from "./staff-api.ts";
+import { useStaffForm } from "./use-staff-form.ts";
 
 type Step = { kind: "password" } | { kind: "enrol"; secret: string; uri: string } | { kind: "code" };
 
@@ -12,62 +12,37 @@ export const StaffSignInPage = () => {
   const { t } = useTranslation();
   const navigate = useNavigate();
   const [step, setStep] = useState<Step>({ kind: "password" });
-  const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
-  const [code, setCode] = useState("");
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const form = useStaffForm({ email: "", password: "", code: "" });
 
-  const fail = (e: unknown) =>
-    setError(
-      e instanceof ApiError
-        ? e
-        : new ApiError({ status: 0, code: "unexpected", message: "unexpected", fromServer: false }),
+  const submitPassword = form.submit(async (v) => {
+    const r = await staffPost<{ next: "enrol" | "code"; secret?: string; otpauthUri?: string }>(
+      "/api/v1/staff/auth/sign-in",
+      { email: v.email, password: v.password },
     );
+    form.setValues({ ...v, password: "" });
+    setStep(
+      r.next === "enrol"
+        ? { kind: "enrol", secret: r.secret ?? "", uri: r.otpauthUri ?? "" }
+        : { kind: "code" },
+    );
+  });
 
-  const submitPassword = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
+  const submitCode = form.submit(async (v) => {
     try {
-      const r = await staffPost<{ next: "enrol" | "code"; secret?: string; otpauthUri?: string }>(
-        "/api/v1/staff/auth/sign-in",
-        { email, password },
-      );
-      setPassword("");
-      setStep(
-        r.next === "enrol"
-          ? { kind: "enrol", secret: r.secret ?? "", uri: r.otpauthUri ?? "" }
-          : { kind: "code" },
-      );
-    } catch (e) {
-      fail(e);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const submitCode = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const r = await staffPost<{ role: string }>("/api/v1/staff/auth/mfa", { code });
+      const r = await staffPost<{ role: string }>("/api/v1/staff/auth/mfa", { code: v.code.trim() });
       navigate(
         r.role === "admin" ? "/console/staff" : r.role === "auditor" ? "/console/audit" : "/console/grants",
       );
     } catch (e) {
-      fail(e);
-      setCode("");
-    } finally {
-      setBusy(false);
+      form.setValues({ ...v, code: "" });
+      throw e;
     }
-  };
+  });
 
   return (
     <div className="ui-stack">
       <PageHeader title={t("staff.signIn.title")} lead={t("staff.signIn.lead")} />
-      {error ? <ErrorState error={error} /> : null}
+      {form.error ? <ErrorState error={form.error} /> : null}
       <Card>
         {step.kind === "password" ? (
           <form className="ui-stack" onSubmit={submitPassword}>
@@ -77,18 +52,16 @@ export const StaffSignInPage = () => {
               autoComplete="username"
               required
               maxLength={320}
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
+              {...form.field("email")}
             />
             <TextInput
               label={t("staff.signIn.password")}
               type="password"
               autoComplete="current-password"
               required
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
+              {...form.field("password")}
             />
-            <Button type="submit" disabled={busy}>
+            <Button type="submit" disabled={form.busy}>
               {t("staff.signIn.continue")}
             </Button>
           </form>
@@ -114,10 +87,9 @@ export const StaffSignInPage = () => {
               pattern="[0-9]{6}"
               maxLength={6}
               required
-              value={code}
-              onChange={(e) => setCode(e.target.value.trim())}
+              {...form.field("code")}
             />
-            <Button type="submit" disabled={busy}>
+            <Button type="submit" disabled={form.busy}>
               {t("staff.signIn.verify")}
             </Button>
           </form>

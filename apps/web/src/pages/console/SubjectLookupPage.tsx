@@ -1,6 +1,6 @@
-import { type FormEvent, useState } from "react";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { ApiError, apiGet } from "../../api/client.ts";
+import { apiGet } from "../../api/client.ts";
 import {
   Badge,
   Button,
@@ -13,6 +13,7 @@ import {
 } from "../../ui/index.ts";
 import { StaffArea } from "./StaffArea.tsx";
 import { formatDateTime, type MaskedSubject } from "./staff-api.ts";
+import { useStaffForm } from "./use-staff-form.ts";
 
 type Row = MaskedSubject["categories"][number]["fields"][number] & { category: string };
 
@@ -21,24 +22,13 @@ export const SubjectLookupPage = () => <StaffArea>{() => <Lookup />}</StaffArea>
 
 const Lookup = () => {
   const { t, i18n } = useTranslation();
-  const [id, setId] = useState("");
+  const form = useStaffForm({ id: "" });
   const [result, setResult] = useState<MaskedSubject | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
 
-  const lookUp = async (event: FormEvent) => {
-    event.preventDefault();
-    setError(null);
+  const lookUp = form.submit(async (v) => {
     setResult(null);
-    try {
-      setResult(await apiGet<MaskedSubject>(`/api/v1/staff/subjects/${encodeURIComponent(id.trim())}`));
-    } catch (e) {
-      setError(
-        e instanceof ApiError
-          ? e
-          : new ApiError({ status: 0, code: "unexpected", message: "unexpected", fromServer: false }),
-      );
-    }
-  };
+    setResult(await apiGet<MaskedSubject>(`/api/v1/staff/subjects/${encodeURIComponent(v.id.trim())}`));
+  });
 
   const columns: Column<Row>[] = [
     {
@@ -69,17 +59,13 @@ const Lookup = () => {
       <PageHeader title={t("staff.subjects.title")} lead={t("staff.subjects.lead")} />
       <Card>
         <form className="ui-stack" onSubmit={lookUp}>
-          <TextInput
-            label={t("staff.subjects.id")}
-            required
-            maxLength={36}
-            value={id}
-            onChange={(e) => setId(e.target.value)}
-          />
-          <Button type="submit">{t("staff.subjects.lookUp")}</Button>
+          <TextInput label={t("staff.subjects.id")} required maxLength={36} {...form.field("id")} />
+          <Button type="submit" disabled={form.busy}>
+            {t("staff.subjects.lookUp")}
+          </Button>
         </form>
       </Card>
-      {error ? <ErrorState error={error} /> : null}
+      {form.error ? <ErrorState error={form.error} /> : null}
       {result ? (
         <section className="ui-stack" aria-labelledby="subject-result">
           <h2 className="ui-section-title" id="subject-result">

@@ -109,6 +109,16 @@ export type MaskedSubject = {
   }[];
 };
 
+/** The answer of POST /api/v1/staff/exports: values masked for the reader's role. */
+export type BulkExport = {
+  grantId: string;
+  purpose: string;
+  exportedAt: string;
+  categories: string[];
+  subjects: { subjectId: string; categories: Record<string, Record<string, string>> }[];
+  skipped: { subjectId: string; reason: "not_found" | "children" }[];
+};
+
 export type AuditEvent = {
   id: number;
   occurredAt: string;
