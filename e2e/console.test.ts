@@ -40,6 +40,8 @@ describe.runIf(hasChromium)("staff console in Chromium (development mode)", () =
         "Dashboard",
         "Outbox",
         "Design system",
+        "SDKs",
+        "Consent report",
       ]);
       const chart = page.getByRole("img", { name: /Manifest at a glance/ });
       await chart.waitFor();

@@ -10,7 +10,14 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type LoadedManifest, loadDefaultManifest, parseManifest } from "@custos/manifest";
-import { type AppDeps, createApp, createNotifier, loadConfig, type SendInput } from "@custos/server";
+import {
+  type AppDeps,
+  createApp,
+  createLogger,
+  createNotifier,
+  loadConfig,
+  type SendInput,
+} from "@custos/server";
 import {
   createJobQueue,
   createTestDatabase,
@@ -19,8 +26,16 @@ import {
   envKeyProvider,
 } from "@custos/store";
 import type { FastifyInstance } from "fastify";
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import {
+  type APIRequestContext,
+  type Browser,
+  type BrowserContext,
+  chromium,
+  type Locator,
+  type Page,
+} from "playwright-core";
 import YAML from "yaml";
+import { registerRunSecret, runLogDestination } from "../test/run-log.ts";
 
 export const CHROMIUM_PATH = "/usr/bin/chromium";
 export const hasChromium = existsSync(CHROMIUM_PATH);
@@ -183,6 +198,11 @@ export async function startHarness(
     LOG_LEVEL: "silent",
     RATE_LIMIT_MAX: "100000",
   });
+  registerRunSecret(config.masterKey);
+  // Log lines go only to the run's log file, scanned for personal information when the run ends
+  // (SEC-6, test/global-setup.ts); without one (another runner), nothing is logged.
+  const runLog = runLogDestination();
+  const logger = runLog ? createLogger({ level: "info", destination: runLog }) : undefined;
   // The real vault and notifier, wired here so the test can put messages in the dev outbox.
   const vault = createVault({ db: database.db, keyProvider: envKeyProvider(config.masterKey ?? "") });
   const notifier = createNotifier({ db: database.db, vault, jobs: createJobQueue(database.db) });
@@ -192,6 +212,7 @@ export async function startHarness(
     manifest,
     vault,
     notifier,
+    ...(logger ? { logger } : {}),
     webDistDir: distDir,
     ...options.deps,
   });
@@ -250,3 +271,38 @@ export async function startHarness(
 export const textOf = (locator: Locator): Promise<string> =>
   // biome-ignore lint/performance/useDomNodeTextContent: this is Playwright's Locator.innerText (visible text), not the DOM property
   locator.innerText();
+
+/** The newest verification code in the dev outbox (the harness runs with CUSTOS_DEV on). */
+export async function latestCode(h: Harness): Promise<string> {
+  const res = await fetch(`${h.baseUrl}/api/v1/dev/outbox?limit=20`);
+  const { messages } = (await res.json()) as { messages: { template: string; body: string }[] };
+  const body = messages.find((m) => m.template === "verification-code")?.body ?? "";
+  const code = /\b(\d{6})\b/.exec(body)?.[1];
+  if (!code) throw new Error("no verification code in the dev outbox");
+  return code;
+}
+
+/**
+ * Registers a subject account through the API and verifies its contact with the code from the dev
+ * outbox; the request context (a page's or a context's) is then signed in as it.
+ */
+export async function registerAccount(
+  h: Harness,
+  request: APIRequestContext,
+  account: { contact: string; username: string; password: string },
+): Promise<void> {
+  const res = await request.post("/api/v1/accounts/register", {
+    data: {
+      ...account,
+      policyVersion: h.app.custos.manifest.manifest.version,
+      acceptPolicy: true,
+    },
+  });
+  if (res.status() !== 202) throw new Error(`registration answered ${res.status()}: ${await res.text()}`);
+  const { verificationId } = (await res.json()) as { verificationId: string };
+  const verified = await request.post("/api/v1/accounts/register/verify", {
+    data: { verificationId, code: await latestCode(h) },
+  });
+  if (verified.status() !== 201)
+    throw new Error(`verification answered ${verified.status()}: ${await verified.text()}`);
+}

@@ -1,7 +1,10 @@
 import { auditVerifyBenchmark } from "./audit-verify.ts";
 import { bannerSizeBenchmark } from "./banner-size.ts";
+import { consentWritesBenchmark } from "./consent-writes.ts";
 import { fieldEncryptionBenchmark } from "./field-encryption.ts";
 import { healthzBenchmark } from "./healthz.ts";
+import { httpDecisionsBenchmark } from "./http-decisions.ts";
+import { sdkDecisionsBenchmark } from "./sdk-decisions.ts";
 import type { Benchmark, BenchResult } from "./types.ts";
 
 export type { Benchmark, BenchResult } from "./types.ts";
@@ -9,9 +12,12 @@ export type { Benchmark, BenchResult } from "./types.ts";
 /** Every benchmark, in the order `npm run bench` runs them. */
 export const benchmarks: Benchmark[] = [
   healthzBenchmark,
+  httpDecisionsBenchmark,
   fieldEncryptionBenchmark,
   auditVerifyBenchmark,
   bannerSizeBenchmark,
+  sdkDecisionsBenchmark,
+  consentWritesBenchmark,
 ];
 
 export async function runBenchmarks(options: {

@@ -37,14 +37,22 @@ import { registerAuditRoutes, registerAuditSealing } from "./audit/audit-routes.
 import { registerBannerRoutes } from "./banner/banner-routes.ts";
 import type { Config } from "./config.ts";
 import { type ConsentChanges, createConsentChanges } from "./consent/consent-changes.ts";
+import { registerConsentReportRoutes } from "./consent/consent-report-routes.ts";
 import { registerConsentRoutes } from "./consent/consent-routes.ts";
 import { type ConsentService, createConsentService } from "./consent/consent-service.ts";
+import { registerDecisionStreamRoutes } from "./consent/decision-stream-routes.ts";
+import { invalidateOnPublish } from "./consent/invalidation.ts";
+import { registerPermissionPromptSdkRoutes } from "./consent/prompt-wiring.ts";
+import { PERSONALISATION_TAG, registerSettingsRoutes } from "./consent/settings-routes.ts";
+import { registerSubscriptionRoutes } from "./consent/subscription-routes.ts";
 import { registerErrorHandling } from "./errors.ts";
 import { createLogger, lazyChildLogger, serializeError } from "./logging.ts";
 import { registerDevOutboxRoutes } from "./notifications/notification-routes.ts";
 import { createNotifier, DELIVER_JOB, type MailTransport, type Notifier } from "./notifications/notifier.ts";
 import { registerPolicyRoutes } from "./policy/policy-routes.ts";
 import { createPolicyService } from "./policy/policy-service.ts";
+import { createSampleAppKey, withSampleAppKey } from "./sample-app/sample-app-key.ts";
+import { registerSampleAppRoutes, SAMPLE_APP_TAG } from "./sample-app/sample-app-routes.ts";
 import { registerCsrf } from "./security/csrf.ts";
 import { registerSecurity } from "./security/security-plugins.ts";
 import { registerStaffRoutes } from "./staff/staff-routes.ts";
@@ -101,9 +109,12 @@ declare module "fastify" {
 
 /** The one composition root: builds the Fastify app with every plugin, service and route. */
 export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
-  const { config, database, manifest } = deps;
+  const { database, manifest } = deps;
+  // The sample app's backend calls back as a service: its key is made now and accepted in memory only.
+  const sampleAppKey = deps.config.sampleApp ? createSampleAppKey() : undefined;
+  const config = sampleAppKey ? withSampleAppKey(deps.config, sampleAppKey) : deps.config;
   const clock = deps.clock ?? systemClock;
-  const logger = deps.logger ?? createLogger({ level: config.logLevel });
+  const logger = deps.logger ?? createLogger({ level: config.logLevel, file: config.logFile });
   const https = config.tls
     ? { https: { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) } }
     : {};
@@ -162,6 +173,13 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
           description: "Consent ledger: give, refuse, withdraw; receipts (CON-1..6, CON-12, CON-13)",
         },
         { name: "decisions", description: "Purpose-binding decisions for services (MAN-5, CON-1, CON-14)" },
+        {
+          name: "subscriptions",
+          description: "Marketing subscriptions per channel and unsubscribing (CON-9)",
+        },
+        { name: "sdks", description: "Third-party SDK start checks and switches (CON-16)" },
+        PERSONALISATION_TAG,
+        SAMPLE_APP_TAG,
       ],
     },
     transform: createJsonSchemaTransform({
@@ -205,7 +223,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       clock,
     });
   const policyService = createPolicyService({ versions: createManifestRepo(db) });
-  await policyService.ensurePublished(manifest);
+  const published = await policyService.ensurePublished(manifest);
 
   const auditLedger = createAuditLedger({ db, clock });
   const consentChanges = createConsentChanges();
@@ -217,8 +235,20 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     clock,
     publicUrl: config.publicUrl,
     changes: consentChanges,
+    cache: {
+      maxSubjects: config.decisionCache.maxSubjects,
+      ttlMs: config.decisionCache.ttlSeconds * 1000,
+    },
+    countFlushMs: config.decisionCountFlushSeconds * 1000,
+    onBackgroundError: (err) =>
+      app.log.warn({ err: serializeError(err) }, "decision counts could not be written; retrying"),
+  });
+  // Before the database closes: writes the allowed-decision counts still in memory.
+  app.addHook("preClose", async () => {
+    await consent.close();
   });
   app.decorate("custos", { db, vault, notifier, clock, manifest, consent, consentChanges, auditLedger });
+  await invalidateOnPublish(app.custos, published, app.log);
 
   // Routes.
   registerSystemRoutes(app, {
@@ -240,6 +270,37 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerAuditRoutes(app, { db, clock, ledger: auditLedger, requireStaff });
   registerConsentRoutes(app, { service: consent, serviceKeys: config.serviceKeys });
+  registerDecisionStreamRoutes(app, {
+    db,
+    consent,
+    changes: consentChanges,
+    audit: auditLedger,
+    clock,
+    serviceKeys: config.serviceKeys,
+    manifestHash: manifest.hash,
+    listenUrl: database.kind === "postgres" ? config.databaseUrl : undefined,
+  });
+  registerSubscriptionRoutes(app, {
+    db,
+    vault,
+    manifest: manifest.manifest,
+    consent,
+    notifier,
+    clock,
+    config,
+  });
+  registerPermissionPromptSdkRoutes(app, {
+    db,
+    clock,
+    consent,
+    audit: auditLedger,
+    serviceKeys: config.serviceKeys,
+    requireStaff,
+    cooldownHours: config.promptCooldownHours,
+  });
+  registerConsentReportRoutes(app, { db, manifest: manifest.manifest, clock, requireStaff });
+  registerSettingsRoutes(app, { config });
+  if (sampleAppKey) registerSampleAppRoutes(app, { config, key: sampleAppKey });
   registerOidc(app, {
     database,
     vault,

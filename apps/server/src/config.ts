@@ -33,6 +33,25 @@ const optionalText = (max: number) =>
     .optional()
     .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
 
+/** A whole number within [min, max], `fallback` when unset; the message gives the unit and the default. */
+const wholeNumber = (name: string, min: number, max: number, fallback: number, unit: string) =>
+  z
+    .string()
+    .max(12)
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === "") return fallback;
+      const n = Number(value.trim());
+      if (!/^\d+$/.test(value.trim()) || n < min || n > max) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${name} must be a whole number of ${unit} from ${min} to ${max} (default ${fallback})`,
+        });
+        return z.NEVER;
+      }
+      return n;
+    });
+
 const urlWithProtocols = (name: string, protocols: string[], example: string) =>
   optionalText(2000).superRefine((value, ctx) => {
     if (value === undefined) return;
@@ -99,7 +118,14 @@ const EnvSchema = z.object({
     if (value !== undefined && !(LOG_LEVELS as readonly string[]).includes(value))
       ctx.addIssue({ code: "custom", message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` });
   }),
+  CUSTOS_LOG_FILE: optionalText(1000),
   CUSTOS_DEV: flag("CUSTOS_DEV"),
+  CUSTOS_SAMPLE_APP: z
+    .string()
+    .max(10)
+    .optional()
+    .transform((value) => (value === undefined || value.trim() === "" ? undefined : value))
+    .pipe(flag("CUSTOS_SAMPLE_APP").optional()),
   TLS_CERT_FILE: optionalText(1000),
   TLS_KEY_FILE: optionalText(1000),
   TRUST_PROXY: optionalText(500).transform((value, ctx): boolean | number | string => {
@@ -144,6 +170,22 @@ const EnvSchema = z.object({
       }
       return n;
     }),
+  CUSTOS_PROMPT_COOLDOWN_HOURS: z
+    .string()
+    .max(10)
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === "") return 48;
+      const n = Number(value.trim());
+      if (!/^\d+$/.test(value.trim()) || n < 1 || n > 8760) {
+        ctx.addIssue({
+          code: "custom",
+          message: "CUSTOS_PROMPT_COOLDOWN_HOURS must be a whole number of hours from 1 to 8760 (default 48)",
+        });
+        return z.NEVER;
+      }
+      return n;
+    }),
   CUSTOS_SERVICE_KEYS: z
     .string()
     .max(50_000)
@@ -155,6 +197,30 @@ const EnvSchema = z.object({
         ctx.addIssue({ code: "custom", message: `CUSTOS_SERVICE_KEYS ${problem}` });
       return z.NEVER;
     }),
+  CUSTOS_PSEUDONYM_SECRET: optionalText(200).superRefine((value, ctx) => {
+    if (value !== undefined && value.length < 32)
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "CUSTOS_PSEUDONYM_SECRET must be at least 32 characters of random text; create one with `openssl rand -base64 32`",
+      });
+  }),
+  CUSTOS_SMS_WEBHOOK_SECRET: optionalText(500).superRefine((value, ctx) => {
+    if (value !== undefined && value.length < 32)
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "CUSTOS_SMS_WEBHOOK_SECRET must be at least 32 characters shared with the SMS gateway; create one with `openssl rand -base64 32`",
+      });
+  }),
+  CUSTOS_UNSUBSCRIBE_SECRET: optionalText(500).superRefine((value, ctx) => {
+    if (value !== undefined && value.length < 32)
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "CUSTOS_UNSUBSCRIBE_SECRET must be at least 32 characters of random text; create one with `openssl rand -base64 32`",
+      });
+  }),
   RATE_LIMIT_MAX: z
     .string()
     .max(10)
@@ -170,9 +236,37 @@ const EnvSchema = z.object({
       }
       return Number(value);
     }),
+  CUSTOS_SERVICE_RATE_LIMIT_MAX: wholeNumber(
+    "CUSTOS_SERVICE_RATE_LIMIT_MAX",
+    1,
+    1_000_000_000,
+    60_000,
+    "requests per minute per service",
+  ),
+  CUSTOS_DECISION_CACHE_SUBJECTS: wholeNumber(
+    "CUSTOS_DECISION_CACHE_SUBJECTS",
+    0,
+    10_000_000,
+    50_000,
+    "subjects (0 turns the cache off)",
+  ),
+  CUSTOS_DECISION_CACHE_TTL_SECONDS: wholeNumber("CUSTOS_DECISION_CACHE_TTL_SECONDS", 1, 3600, 30, "seconds"),
+  CUSTOS_DECISION_COUNT_FLUSH_SECONDS: wholeNumber(
+    "CUSTOS_DECISION_COUNT_FLUSH_SECONDS",
+    1,
+    300,
+    5,
+    "seconds",
+  ),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The pseudonym secret used when CUSTOS_PSEUDONYM_SECRET is unset: public, so for development only. */
+export const DEV_PSEUDONYM_SECRET = "custos-development-pseudonym-secret-do-not-use-in-production";
+
+/** The SMS webhook secret in development mode when CUSTOS_SMS_WEBHOOK_SECRET is unset: public, refused outside it. */
+export const DEV_SMS_WEBHOOK_SECRET = "custos-development-sms-webhook-secret-not-for-production";
 
 export type Config = {
   port: number;
@@ -196,12 +290,29 @@ export type Config = {
   smtpUrl: string | undefined;
   mailFrom: string;
   logLevel: LogLevel;
+  /** A file that receives a copy of every log line (appended), besides standard output; undefined: none. */
+  logFile: string | undefined;
   /** Development mode: the dev outbox is visible at /api/v1/dev/outbox and in the console. */
   dev: boolean;
+  /**
+   * The sample app (/sample-app and /api/v1/sample-app/*): a simulated MuMuPlayer Pro client and its
+   * game backend, which decides with @custos/sdk under an in-memory service key. CUSTOS_SAMPLE_APP;
+   * default: on in development mode (CUSTOS_DEV, `custos start --demo`), off otherwise.
+   */
+  sampleApp: boolean;
   tls: { certFile: string; keyFile: string } | undefined;
   trustProxy: boolean | number | string;
   /** Requests per minute per client address. */
   rateLimitMax: number;
+  /**
+   * Requests per minute per service (callers with a valid service key), instead of the per-address
+   * limit: one service sends many requests from few addresses.
+   */
+  serviceRateLimitMax: number;
+  /** The decision state cache: subjects kept (0: off) and the longest a cached state is used. */
+  decisionCache: { maxSubjects: number; ttlSeconds: number };
+  /** How often the per-minute counts of allowed decisions are written to the audit ledger. */
+  decisionCountFlushSeconds: number;
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
   /** How long a fresh identity verification (ACC-4) lasts, in minutes. */
@@ -210,6 +321,20 @@ export type Config = {
   oidcProviders: OidcProviderConfig[];
   /** Services allowed to call decisions and record consents (CON-1), from CUSTOS_SERVICE_KEYS. */
   serviceKeys: ServiceKey[];
+  /** Hours a refused or dismissed prompt stays hidden before it may be shown again (CON-7). */
+  promptCooldownHours: number;
+  /**
+   * The secret per-purpose pseudonyms are derived from (CON-15), from CUSTOS_PSEUDONYM_SECRET;
+   * `DEV_PSEUDONYM_SECRET` when unset (development only: set your own in production).
+   */
+  pseudonymSecret: string;
+  /**
+   * The secret the SMS gateway signs inbound replies with (CON-9), from CUSTOS_SMS_WEBHOOK_SECRET;
+   * `DEV_SMS_WEBHOOK_SECRET` in development mode when unset; undefined otherwise (the webhook refuses).
+   */
+  smsWebhookSecret: string | undefined;
+  /** The key of one-click unsubscribe links (CON-9); undefined: a key derived from the vault. */
+  unsubscribeSecret: string | undefined;
 };
 
 /** Raised when the environment is invalid; the message names each variable and what it expects. */
@@ -250,6 +375,12 @@ export function loadConfig(env: Env = process.env): Config {
       variable: e.TLS_CERT_FILE === undefined ? "TLS_CERT_FILE" : "TLS_KEY_FILE",
       message: "TLS_CERT_FILE and TLS_KEY_FILE must be set together (PEM certificate and private key files)",
     });
+  if (!e.CUSTOS_DEV && e.CUSTOS_SMS_WEBHOOK_SECRET === DEV_SMS_WEBHOOK_SECRET)
+    problems.push({
+      variable: "CUSTOS_SMS_WEBHOOK_SECRET",
+      message:
+        "CUSTOS_SMS_WEBHOOK_SECRET is the public development value; outside CUSTOS_DEV set a secret of your own (`openssl rand -base64 32`)",
+    });
   if (problems.length > 0) throw new ConfigError(problems);
 
   const scheme = e.TLS_CERT_FILE ? "https" : "http";
@@ -271,14 +402,26 @@ export function loadConfig(env: Env = process.env): Config {
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM ?? "Custos <no-reply@localhost>",
     logLevel: (e.LOG_LEVEL as LogLevel | undefined) ?? "info",
+    logFile: e.CUSTOS_LOG_FILE,
     dev: e.CUSTOS_DEV,
+    sampleApp: e.CUSTOS_SAMPLE_APP ?? e.CUSTOS_DEV,
     tls:
       e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : undefined,
     trustProxy: e.TRUST_PROXY,
     rateLimitMax: e.RATE_LIMIT_MAX,
+    serviceRateLimitMax: e.CUSTOS_SERVICE_RATE_LIMIT_MAX,
+    decisionCache: {
+      maxSubjects: e.CUSTOS_DECISION_CACHE_SUBJECTS,
+      ttlSeconds: e.CUSTOS_DECISION_CACHE_TTL_SECONDS,
+    },
+    decisionCountFlushSeconds: e.CUSTOS_DECISION_COUNT_FLUSH_SECONDS,
     bodyLimit: 1024 * 1024,
     reauthMinutes: e.CUSTOS_REAUTH_MINUTES,
     oidcProviders: e.CUSTOS_OIDC_PROVIDERS,
     serviceKeys: e.CUSTOS_SERVICE_KEYS,
+    promptCooldownHours: e.CUSTOS_PROMPT_COOLDOWN_HOURS,
+    pseudonymSecret: e.CUSTOS_PSEUDONYM_SECRET ?? DEV_PSEUDONYM_SECRET,
+    smsWebhookSecret: e.CUSTOS_SMS_WEBHOOK_SECRET ?? (e.CUSTOS_DEV ? DEV_SMS_WEBHOOK_SECRET : undefined),
+    unsubscribeSecret: e.CUSTOS_UNSUBSCRIBE_SECRET,
   };
 }

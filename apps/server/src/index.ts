@@ -1,7 +1,14 @@
 export type { AppServices } from "./app.ts";
 export { type AppDeps, createApp } from "./app.ts";
 export { type Config, ConfigError, loadConfig } from "./config.ts";
-export { type DemoSummary, formatDemoSummary, isEmptyOfSubjects, seedDemo } from "./demo/demo-data.ts";
+export {
+  type DemoStaffCredentials,
+  type DemoSummary,
+  formatDemoStaff,
+  formatDemoSummary,
+  isEmptyOfSubjects,
+  seedDemo,
+} from "./demo/demo-data.ts";
 export { assertOwned, ErrorBody } from "./errors.ts";
 export { createLogger, scrubText } from "./logging.ts";
 export {

@@ -20,6 +20,7 @@ type View = {
   purposes: {
     purposeId: string;
     name: string;
+    consent: string;
     state: string;
     via: string | null;
     askAgain: boolean;
@@ -39,9 +40,10 @@ describe("consent ledger over HTTP (CON-2, CON-3, CON-4, CON-5, CON-12)", () => 
     const p = await newPlayer(t);
     const view = await myConsents(p.headers);
     expect(view.noticeVersion).toBe(version);
+    // The only act so far is the ticked policy box at sign-up: it covers policy purposes only (CON-4).
     for (const purpose of view.purposes.filter((x) => x.state !== "not-needed")) {
-      expect(purpose.state).toBe("not-asked");
-      expect(purpose.allowed).toBe(false);
+      if (purpose.consent === "policy") expect(purpose).toMatchObject({ state: "given", via: "policy" });
+      else expect(purpose).toMatchObject({ state: "not-asked", allowed: false });
     }
     // No state → refused with a clear message; nothing written.
     const missing = await postConsent(
@@ -143,12 +145,13 @@ describe("consent ledger over HTTP (CON-2, CON-3, CON-4, CON-5, CON-12)", () => 
     const ledger = createConsentLedger({ db: t.database.db });
     const events = await ledger.events(p.subjectId);
     expect(events.map((e) => `${e.targetId}:${e.state}`)).toEqual([
+      "privacy-policy:given", // at sign-up
       "personalised-ads:given",
       "personalised-ads:withdrawn",
       "privacy-policy:given",
       "usage-analytics:withdrawn",
     ]);
-    expect(await ledger.verify(p.subjectId)).toEqual({ ok: true, events: 4 });
+    expect(await ledger.verify(p.subjectId)).toEqual({ ok: true, events: 5 });
   });
 
   it("CON-3: each event records purpose, notice version, language, time, method and actor", async () => {
@@ -160,7 +163,7 @@ describe("consent ledger over HTTP (CON-2, CON-3, CON-4, CON-5, CON-12)", () => 
       language: "zh-CN",
       method: "app",
     });
-    const [event] = await createConsentLedger({ db: t.database.db }).events(p.subjectId);
+    const event = (await createConsentLedger({ db: t.database.db }).events(p.subjectId)).at(-1);
     expect(event).toMatchObject({
       subjectId: p.subjectId,
       targetKind: "purpose",
@@ -206,7 +209,10 @@ describe("consent ledger over HTTP (CON-2, CON-3, CON-4, CON-5, CON-12)", () => 
       { ...base, policy: true, purposeId: "surveys", noticeVersion: version },
       400,
     );
-    expect(await createConsentLedger({ db: t.database.db }).events(p.subjectId)).toEqual([]);
+    // Only the policy acceptance of the sign-up is there.
+    expect(
+      (await createConsentLedger({ db: t.database.db }).events(p.subjectId)).map((e) => e.targetId),
+    ).toEqual(["privacy-policy"]);
     const anonymous = await t.app.inject({ method: "GET", url: "/api/v1/me/consents" });
     expect(anonymous.statusCode).toBe(401);
   });
@@ -253,7 +259,8 @@ describe("consent ledger over HTTP (CON-2, CON-3, CON-4, CON-5, CON-12)", () => 
       headers: p.headers,
     });
     expect(kantara.statusCode, kantara.body).toBe(200);
-    const [receipt] = (kantara.json() as { receipts: Record<string, unknown>[] }).receipts;
+    // The last receipt: the first is the policy acceptance of the sign-up.
+    const receipt = (kantara.json() as { receipts: Record<string, unknown>[] }).receipts.at(-1);
     expect(receipt).toMatchObject({
       version: "KI-CR-v1.1.0",
       jurisdiction: expect.stringMatching(/^[A-Z]{2}$/),
@@ -283,7 +290,7 @@ describe("consent ledger over HTTP (CON-2, CON-3, CON-4, CON-5, CON-12)", () => 
       headers: p.headers,
     });
     expect(iso.statusCode, iso.body).toBe(200);
-    const [record] = (iso.json() as { receipts: Record<string, unknown>[] }).receipts;
+    const record = (iso.json() as { receipts: Record<string, unknown>[] }).receipts.at(-1);
     expect(record).toMatchObject({
       schema: "ISO/IEC TS 27560:2023",
       notice: { version, language: "en" },

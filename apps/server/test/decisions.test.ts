@@ -85,6 +85,8 @@ describe("decisions (MAN-5, CON-1, CON-6, CON-13, CON-14)", () => {
       });
       expect(d, purpose.id).toMatchObject({ allow: true, reason: "basis", basis: purpose.legalBasis });
     }
+    // Allowed decisions are counted in memory and written periodically; write them now.
+    await t.app.custos.consent.flushDecisionCounts();
     const counts = await sql<{ n: number }>`
       select coalesce(sum(count), 0)::int as n from audit_counts
       where service = 'game-server' and purpose = 'delivery' and category = 'delivery'`.execute(
@@ -99,8 +101,13 @@ describe("decisions (MAN-5, CON-1, CON-6, CON-13, CON-14)", () => {
 
   it("CON-1: consent-based processing without a current consent is denied", async () => {
     const p = await newPlayer(t);
+    // A separate-consent purpose: the policy accepted at sign-up does not cover it (CON-4).
     expect(
-      await decideOne(t.app, { subjectId: p.subjectId, purposeId: "surveys", categories: ["survey"] }),
+      await decideOne(t.app, {
+        subjectId: p.subjectId,
+        purposeId: "location-services",
+        categories: ["location"],
+      }),
     ).toMatchObject({
       allow: false,
       reason: "consent-missing",
@@ -228,7 +235,11 @@ describe("decisions (MAN-5, CON-1, CON-6, CON-13, CON-14)", () => {
     });
 
     await invalidateChangedConsents(t.database.db, modified);
-    expect((await ledger.events(p.subjectId)).map((e) => e.state)).toEqual(["given", "invalidated"]);
+    expect(
+      (await ledger.events(p.subjectId))
+        .filter((e) => e.targetId === "personalised-content")
+        .map((e) => e.state),
+    ).toEqual(["given", "invalidated"]);
     // The app still runs the old manifest: for it, the consent is now gone too (asked again).
     const mine = await t.app.inject({ method: "GET", url: "/api/v1/me/consents", headers: p.headers });
     expect(

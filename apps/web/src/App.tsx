@@ -7,20 +7,28 @@ import { SignInPage } from "./pages/center/account/SignInPage.tsx";
 import { SignUpPage } from "./pages/center/account/SignUpPage.tsx";
 import { VerifyPage } from "./pages/center/account/VerifyPage.tsx";
 import { CenterHome } from "./pages/center/CenterHome.tsx";
+import { ConsentsPage } from "./pages/center/ConsentsPage.tsx";
+import { PermissionsPage } from "./pages/center/PermissionsPage.tsx";
 import { PersonalInformationPage } from "./pages/center/PersonalInformationPage.tsx";
 import { PolicyDocumentPage } from "./pages/center/PolicyDocumentPage.tsx";
+import { SettingsPage } from "./pages/center/SettingsPage.tsx";
+import { SubscriptionsPage } from "./pages/center/SubscriptionsPage.tsx";
 import { ThirdPartiesPage } from "./pages/center/ThirdPartiesPage.tsx";
+import { UnsubscribePage } from "./pages/center/UnsubscribePage.tsx";
 import { AuditLogPage } from "./pages/console/AuditLogPage.tsx";
+import { ConsentReportPage } from "./pages/console/ConsentReportPage.tsx";
 import { ConsoleHome } from "./pages/console/ConsoleHome.tsx";
 import { ConsoleLayout } from "./pages/console/ConsoleLayout.tsx";
 import { DesignPage } from "./pages/console/DesignPage.tsx";
 import { GrantsPage } from "./pages/console/GrantsPage.tsx";
 import { OutboxPage } from "./pages/console/OutboxPage.tsx";
+import { SdksPage } from "./pages/console/SdksPage.tsx";
 import { StaffMembersPage } from "./pages/console/StaffMembersPage.tsx";
 import { StaffPasswordPage } from "./pages/console/StaffPasswordPage.tsx";
 import { StaffSignInPage } from "./pages/console/StaffSignInPage.tsx";
 import { SubjectLookupPage } from "./pages/console/SubjectLookupPage.tsx";
 import { NotFoundPage } from "./pages/NotFoundPage.tsx";
+import { SampleAppPage } from "./pages/sample/SampleAppPage.tsx";
 import { AppShell, MAIN_ID } from "./ui/index.ts";
 
 /** After client-side navigation, move focus to the main content so screen readers start at the new page. */
@@ -54,6 +62,11 @@ export const App = () => (
           <Route path="policy/:docId" element={<PolicyDocumentPage />} />
           <Route path="personal-information" element={<PersonalInformationPage />} />
           <Route path="third-parties" element={<ThirdPartiesPage />} />
+          <Route path="consents" element={<ConsentsPage />} />
+          <Route path="permissions" element={<PermissionsPage />} />
+          <Route path="settings" element={<SettingsPage />} />
+          <Route path="subscriptions" element={<SubscriptionsPage />} />
+          <Route path="unsubscribe/:token" element={<UnsubscribePage />} />
           <Route path="account" element={<AccountPage />} />
           <Route path="account/sign-up" element={<SignUpPage />} />
           <Route path="account/verify" element={<VerifyPage />} />
@@ -70,7 +83,10 @@ export const App = () => (
           <Route path="grants" element={<GrantsPage />} />
           <Route path="subjects" element={<SubjectLookupPage />} />
           <Route path="audit" element={<AuditLogPage />} />
+          <Route path="consent-report" element={<ConsentReportPage />} />
+          <Route path="sdks" element={<SdksPage />} />
         </Route>
+        <Route path="sample-app" element={<SampleAppPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

@@ -114,6 +114,21 @@ const EMPTY_STATE: SubjectConsentState = { purposes: {} };
  * Names and descriptions are left out, so a translation fix does not invalidate consents.
  */
 export function purposeFingerprint(purpose: DecisionPurpose): string {
+  const cached = purposeFingerprints.get(purpose);
+  if (cached !== undefined) return cached;
+  const fingerprint = computePurposeFingerprint(purpose);
+  purposeFingerprints.set(purpose, fingerprint);
+  return fingerprint;
+}
+
+/**
+ * Fingerprints are cached per purpose and manifest object: a loaded manifest is never mutated (a new
+ * manifest is a new object), and `decide` runs on every request, so hashing each time would dominate.
+ */
+const purposeFingerprints = new WeakMap<DecisionPurpose, string>();
+const policyFingerprints = new WeakMap<DecisionManifest, string>();
+
+function computePurposeFingerprint(purpose: DecisionPurpose): string {
   const sorted = (xs: readonly string[] | undefined) => [...(xs ?? [])].sort();
   return sha256Hex(
     canonicalJson({
@@ -138,9 +153,13 @@ export function purposeFingerprint(purpose: DecisionPurpose): string {
  * covers (`consent: policy`). A change to any of them asks for the policy again (CON-13).
  */
 export function policyFingerprint(manifest: DecisionManifest): string {
+  const cached = policyFingerprints.get(manifest);
+  if (cached !== undefined) return cached;
   const covered: Record<string, string> = {};
   for (const p of manifest.purposes) if (p.consent === "policy") covered[p.id] = purposeFingerprint(p);
-  return sha256Hex(canonicalJson({ v: 1, policyPurposes: covered }));
+  const fingerprint = sha256Hex(canonicalJson({ v: 1, policyPurposes: covered }));
+  policyFingerprints.set(manifest, fingerprint);
+  return fingerprint;
 }
 
 function sha256Hex(text: string): string {

@@ -15,7 +15,7 @@ import {
  * The expected matrix, written out by hand (SEC-3). Columns, in order:
  * staff.manage staff.read training.record config.manage grant.request grant.read grant.approve
  * grant.approve-children subject.read-masked subject.read-children subject.export-bulk audit.read
- * audit.verify incident.manage request.handle manifest.publish outbox.read
+ * audit.verify incident.manage request.handle manifest.publish outbox.read report.read
  */
 const COLUMNS: readonly StaffOperation[] = [
   "staff.manage",
@@ -35,16 +35,17 @@ const COLUMNS: readonly StaffOperation[] = [
   "request.handle",
   "manifest.publish",
   "outbox.read",
+  "report.read",
 ];
 // prettier-ignore
 const EXPECTED: Record<StaffRole, string> = {
-  //                  sm sr tr cm gq gr ga gc sm sc se ar av im rh mp or
-  admin: "1  1  1  1  0  0  0  0  0  0  0  0  0  0  0  0  1",
-  "privacy-officer": "0  1  1  0  1  1  1  0  1  0  1  0  0  1  1  1  0",
-  "children-officer": "0  1  0  0  1  1  0  1  1  1  0  0  0  0  1  0  0",
-  "support-agent": "0  0  0  0  1  0  0  0  1  0  0  0  0  0  1  0  0",
-  "security-analyst": "0  0  0  0  1  0  0  0  1  0  0  1  1  1  0  0  1",
-  auditor: "0  0  0  0  0  1  0  0  0  0  0  1  1  0  0  0  0",
+  //                  sm sr tr cm gq gr ga gc sm sc se ar av im rh mp or rr
+  admin: "1  1  1  1  0  0  0  0  0  0  0  0  0  0  0  0  1  1",
+  "privacy-officer": "0  1  1  0  1  1  1  0  1  0  1  0  0  1  1  1  0  1",
+  "children-officer": "0  1  0  0  1  1  0  1  1  1  0  0  0  0  1  0  0  0",
+  "support-agent": "0  0  0  0  1  0  0  0  1  0  0  0  0  0  1  0  0  0",
+  "security-analyst": "0  0  0  0  1  0  0  0  1  0  0  1  1  1  0  0  1  0",
+  auditor: "0  0  0  0  0  1  0  0  0  0  0  1  1  0  0  0  0  0",
 };
 
 const cases = STAFF_ROLES.flatMap((role) => {

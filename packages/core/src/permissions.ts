@@ -40,11 +40,13 @@ export const STAFF_OPERATIONS = [
   "request.handle",
   "manifest.publish",
   "outbox.read",
+  /** Aggregate reports (counts and rates, never subject ids or personal information). */
+  "report.read",
 ] as const;
 export type StaffOperation = (typeof STAFF_OPERATIONS)[number];
 
 const ROLE_OPERATIONS: Readonly<Record<StaffRole, readonly StaffOperation[]>> = {
-  admin: ["staff.manage", "staff.read", "training.record", "config.manage", "outbox.read"],
+  admin: ["staff.manage", "staff.read", "training.record", "config.manage", "outbox.read", "report.read"],
   "privacy-officer": [
     "staff.read",
     "training.record",
@@ -56,6 +58,7 @@ const ROLE_OPERATIONS: Readonly<Record<StaffRole, readonly StaffOperation[]>> = 
     "incident.manage",
     "request.handle",
     "manifest.publish",
+    "report.read",
   ],
   "children-officer": [
     "staff.read",

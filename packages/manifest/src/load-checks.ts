@@ -169,6 +169,7 @@ export function checkManifest(m: Manifest): ManifestProblem[] {
     noDeviceOnly(["marketingChannels", i, "categories"], c.categories, "this marketing channel");
   });
 
+  const realNameCategories = new Set(m.children.realNameCategories);
   m.purposes.forEach((p, i) => {
     const at = (...rest: ManifestPath) => ["purposes", i, ...rest];
     p.categories.forEach((cid, k) => {
@@ -190,8 +191,9 @@ export function checkManifest(m: Manifest): ManifestProblem[] {
           `uses the sensitive category "${cid}": set consent to separate (with separateReason: sensitive), ` +
             "or use a legal basis that needs no consent",
         );
-      // Recommendation and advertising work on pseudonymous data only (CON-15).
-      if (p.setting !== undefined && isRealIdentityCategory(c))
+      // Recommendation and advertising work on pseudonymous data only (CON-15): no real-name
+      // authentication category (children.realNameCategories), no identity or ID-number category.
+      if (p.setting !== undefined && (realNameCategories.has(cid) || isRealIdentityCategory(c)))
         add(
           at("categories", k),
           `the ${p.setting} purpose must not use real-name or ID data ("${cid}"): personalisation works on pseudonymous ids only`,

@@ -1,1 +1,12 @@
-export {};
+export {
+  type CustosClient,
+  type CustosClientOptions,
+  type CustosClientStatus,
+  CustosHttpError,
+  CustosStaleError,
+  createCustosClient,
+  type DecideOptions,
+} from "./client.ts";
+export { DecisionTable, type DecisionTableOptions } from "./decision-table.ts";
+export * from "./protocol.ts";
+export { type SseEvent, type SseHandlers, SseParser } from "./sse.ts";

@@ -77,6 +77,8 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps): void {
     otp,
     sessions,
     reauthMinutes: deps.config.reauthMinutes,
+    recordPolicyAcceptance: (subjectId, shown) =>
+      app.custos.consent.record(subjectId, { policy: true, state: "given", ...shown }),
   });
   app.decorate("custosAccounts", {
     accounts,
@@ -116,7 +118,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps): void {
         operationId: "startRegistration",
         summary: "Start registration: sends a 6-digit code to the phone or email",
         description:
-          "Nothing is created until the code is verified (POST /api/v1/accounts/register/verify). `acceptPolicy` must be true and `policyVersion` the current policy version (CON-2: no pre-ticked consent). A contact or username already in use answers 409 naming the field.",
+          "Nothing is created until the code is verified (POST /api/v1/accounts/register/verify). `acceptPolicy` must be true and `policyVersion` the current policy version (CON-2: no pre-ticked consent); without it the answer is 400 `validation_failed` naming `acceptPolicy`. Verifying records the acceptance as a `policy` consent event (covering only purposes with consent `policy`, CON-4). A contact or username already in use answers 409 naming the field.",
         body: z.strictObject({
           contact: Text(320).describe("Mainland China mobile number or email address"),
           username: Text(64),

@@ -94,6 +94,14 @@ type Deps = {
   sessions: Pick<SessionService, "start" | "revokeAll" | "markFresh">;
   reauthMinutes: number;
   throttles?: Partial<Record<ThrottleKind, ThrottleLimits>>;
+  /**
+   * Records the sign-up's policy acceptance in the consent ledger (CON-2, CON-4): the consent
+   * service's `record(subjectId, { policy: true, state: "given", … })`.
+   */
+  recordPolicyAcceptance: (
+    subjectId: string,
+    shown: { noticeVersion: string; language: Language; method: "web" | "app" },
+  ) => Promise<unknown>;
 };
 
 let dummyHash: Promise<string> | undefined;
@@ -361,6 +369,11 @@ export function createAccountService(deps: Deps) {
   ): Promise<SessionStarted & { subjectId: string }> {
     const verified = await otp.verify({ ...input, purpose: "register" });
     const pending = PendingRegistration.parse(JSON.parse(verified.payload ?? "{}"));
+    if (pending.policyVersion !== manifest.manifest.version)
+      throw new AppError("conflict", {
+        message: `The privacy policy changed to version ${manifest.manifest.version} after you started. Start the registration again and accept the current policy.`,
+        details: { field: "policyVersion", currentVersion: manifest.manifest.version },
+      });
     await assertAvailable(pending.contactKind, pending.contact, pending.username, input.locale);
     const subjectId = newId();
     const now = clock.now();
@@ -403,6 +416,12 @@ export function createAccountService(deps: Deps) {
         });
       throw err;
     }
+    // The ticked box on the sign-up form, as a consent event (notice version and language shown).
+    await deps.recordPolicyAcceptance(subjectId, {
+      noticeVersion: pending.policyVersion,
+      language: pending.locale,
+      method: ctx.kind === "api" ? "app" : "web",
+    });
     const started = await createSessionFor(subjectId, { ...ctx, method: "register" });
     return { ...started, subjectId };
   }

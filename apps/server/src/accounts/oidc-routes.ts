@@ -187,6 +187,15 @@ export function registerOidcRoutes(app: FastifyInstance, { oidcService, accounts
         if (current) await accounts.markFresh(request, current.sessionId);
         return reply.redirect(withMessage(outcome.returnTo, "verified"), 302);
       }
+      // A new account: its policy acceptance goes into the consent ledger (CON-2, CON-4).
+      if (outcome.accepted)
+        await request.server.custos.consent.record(outcome.subjectId, {
+          policy: true,
+          state: "given",
+          noticeVersion: outcome.accepted.policyVersion,
+          language: outcome.accepted.locale,
+          method: "web",
+        });
       await accounts.signIn(request, reply, outcome.subjectId);
       return reply.redirect(outcome.returnTo, 302);
     },

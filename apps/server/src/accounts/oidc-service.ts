@@ -107,7 +107,14 @@ const FlowState = z.object({
 type FlowState = z.infer<typeof FlowState>;
 
 export type OidcCallbackOutcome =
-  | { kind: "signed-in"; subjectId: string; created: boolean; returnTo: string }
+  | {
+      kind: "signed-in";
+      subjectId: string;
+      created: boolean;
+      returnTo: string;
+      /** For a new account: the policy version accepted on the sign-in page and its language. */
+      accepted?: { policyVersion: string; locale: "en" | "zh-CN" };
+    }
   | { kind: "linked"; subjectId: string; returnTo: string }
   | { kind: "verified"; subjectId: string; returnTo: string }
   | { kind: "refused"; code: OidcMessageCode; mode: OidcMode; returnTo: string };
@@ -446,7 +453,13 @@ export function createOidcService(deps: OidcServiceDeps) {
         await writeClaims(tx, subject.subjectId);
         return subject.subjectId;
       });
-      return { kind: "signed-in", subjectId, created: true, returnTo: flow.returnTo };
+      return {
+        kind: "signed-in",
+        subjectId,
+        created: true,
+        returnTo: flow.returnTo,
+        accepted: { policyVersion: policyVersion(), locale: flow.locale },
+      };
     },
 
     /** The providers linked to a subject (no claim values). */

@@ -69,12 +69,298 @@ type Deps = {
   audit: AuditLedger;
   clock: Clock;
   publicUrl: string;
-  /** Where committed changes are published for the decision stream. */
+  /**
+   * Where committed changes are published (the decision stream, and this service's own state cache,
+   * which subscribes to it). Without it the state cache stays off: nothing would tell it of changes.
+   */
   changes?: ConsentChanges | undefined;
+  /** The decision state cache; off when absent, when `maxSubjects` is 0 or without `changes`. */
+  cache?: DecisionCacheOptions | undefined;
+  /** How often the per-minute allow counts are written to the audit ledger, in ms (default 5000). */
+  countFlushMs?: number | undefined;
+  /** Told of a failed background write (a count flush); the counts are kept and retried. */
+  onBackgroundError?: ((error: unknown) => void) | undefined;
 };
 
-export function createConsentService({ db, manifest, ledger, audit, clock, publicUrl, changes }: Deps) {
+export type DecisionCacheOptions = {
+  /** At most this many subjects are kept (least recently used go first); 0 turns the cache off. */
+  maxSubjects: number;
+  /**
+   * The longest a cached state is used, in ms: the safety net should a change notification from
+   * another server instance be lost. Changes through this instance invalidate at once.
+   */
+  ttlMs: number;
+};
+
+/** Decisions memoised per cached subject state (decide is pure in manifest, state and request). */
+const MEMO_PER_SUBJECT = 16;
+const MINUTE_MS = 60_000;
+/** Subjects read in one query at most (a batch request holds up to 1,000). */
+const MAX_READ_BATCH = 2000;
+
+/**
+ * Subject ids are UUIDs, which PostgreSQL stores and returns in lower case: the cache (and the
+ * states read for it) use that form, so `ABC…` and `abc…` are one subject and invalidate together.
+ */
+const UPPER = /[A-F]/;
+function subjectKey(subjectId: string): string {
+  return UPPER.test(subjectId) ? subjectId.toLowerCase() : subjectId;
+}
+
+type CacheEntry = {
+  state: SubjectConsentState;
+  expiresAt: number;
+  memo: Map<string, PurposeDecision> | undefined;
+};
+
+/** A read of states in flight: subjects invalidated meanwhile must not be cached from it. */
+type PendingRead = { ids: ReadonlySet<string>; stale: Set<string> };
+
+type DecisionCount = { service: string; purpose: string; category: string; minute: number; count: number };
+
+type PendingAudit = { events: AuditEventInput[]; resolve: () => void; reject: (error: unknown) => void };
+
+export function createConsentService({
+  db,
+  manifest,
+  ledger,
+  audit,
+  clock,
+  publicUrl,
+  changes,
+  cache: cacheOptions,
+  countFlushMs = 5000,
+  onBackgroundError,
+}: Deps) {
   const policyUrl = `${publicUrl}/center/policy/privacy-policy`;
+
+  // --- Decision state cache (read-through, invalidated by the change feed) ---------------------
+  //
+  // Correctness first (CON-5): every committed change is published to `changes` after commit, and
+  // the listener below drops the subject before `record` returns, so the next decision reads the
+  // projection again. A read that was in flight while a subject changed is answered but not
+  // cached. Changes made through another instance arrive through the same feed (PostgreSQL
+  // LISTEN/NOTIFY); `ttlMs` bounds how long a lost notification could go unnoticed.
+  const maxSubjects = changes && cacheOptions ? Math.max(0, Math.floor(cacheOptions.maxSubjects)) : 0;
+  const ttlMs = cacheOptions?.ttlMs ?? 0;
+  const cacheOn = maxSubjects > 0 && ttlMs > 0;
+  const cache = new Map<string, CacheEntry>();
+  const pendingReads = new Set<PendingRead>();
+  const cacheStats = { hits: 0, misses: 0, invalidations: 0 };
+
+  function invalidate(subjectIds: readonly string[]): void {
+    for (const given of subjectIds) {
+      const id = subjectKey(given);
+      if (cache.delete(id)) cacheStats.invalidations += 1;
+      for (const read of pendingReads) if (read.ids.has(id)) read.stale.add(id);
+    }
+  }
+  function invalidateAll(): void {
+    cacheStats.invalidations += cache.size;
+    for (const read of pendingReads) for (const id of read.ids) read.stale.add(id);
+    cache.clear();
+  }
+  // A gap (the cross-instance feed lost its connection) may hide changes: start from scratch.
+  const unsubscribes =
+    cacheOn && changes
+      ? [changes.subscribe((change) => invalidate(change.subjectIds)), changes.onGap(invalidateAll)]
+      : [];
+
+  /**
+   * Misses of concurrent requests are read together: the first opens a batch that is read on the
+   * next turn of the event loop, so a burst of requests for uncached subjects costs one query.
+   */
+  type StateBatch = {
+    ids: Set<string>;
+    result: Promise<{ states: Map<string, SubjectConsentState>; stale: ReadonlySet<string> }>;
+  };
+  let openBatch: StateBatch | undefined;
+
+  function loadStates(ids: readonly string[]): StateBatch["result"] {
+    if (!openBatch || openBatch.ids.size + ids.length > MAX_READ_BATCH) {
+      const batch: StateBatch = {
+        ids: new Set(),
+        result: new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+          if (openBatch === batch) openBatch = undefined;
+          // Registered from the moment the query is sent: invalidations before then need nothing.
+          const read: PendingRead = { ids: batch.ids, stale: new Set() };
+          if (cacheOn) pendingReads.add(read);
+          try {
+            return { states: await ledger.statesOf([...batch.ids]), stale: read.stale };
+          } finally {
+            pendingReads.delete(read);
+          }
+        }),
+      };
+      openBatch = batch;
+    }
+    for (const id of ids) openBatch.ids.add(id);
+    return openBatch.result;
+  }
+
+  /** The cached or freshly read state of each subject. */
+  async function entriesOf(subjectIds: readonly string[], nowMs: number): Promise<Map<string, CacheEntry>> {
+    const out = new Map<string, CacheEntry>();
+    const missing: string[] = [];
+    for (const id of subjectIds) {
+      const entry = cacheOn && !closed ? cache.get(id) : undefined;
+      if (entry && entry.expiresAt > nowMs) {
+        // Most recently used goes last; the first key is the one to evict.
+        cache.delete(id);
+        cache.set(id, entry);
+        out.set(id, entry);
+        cacheStats.hits += 1;
+      } else missing.push(id);
+    }
+    if (missing.length === 0) return out;
+    cacheStats.misses += missing.length;
+    const { states, stale } = await loadStates(missing);
+    for (const id of missing) {
+      const entry: CacheEntry = {
+        state: states.get(id) ?? { purposes: {} },
+        expiresAt: nowMs + ttlMs,
+        memo: undefined,
+      };
+      out.set(id, entry);
+      if (cacheOn && !closed && !stale.has(id)) {
+        cache.delete(id);
+        cache.set(id, entry);
+      }
+    }
+    while (cache.size > maxSubjects) {
+      const oldest = cache.keys().next().value as string;
+      cache.delete(oldest);
+    }
+    return out;
+  }
+
+  function decideWith(entry: CacheEntry, item: DecisionItem): PurposeDecision {
+    const key = `${item.purposeId}\u0000${item.categories.join("\u0001")}\u0000${item.channel ?? ""}`;
+    const known = entry.memo?.get(key);
+    if (known) return known;
+    const decision = decide(manifest, entry.state, {
+      purposeId: item.purposeId,
+      categories: item.categories,
+      channel: item.channel,
+    });
+    entry.memo ??= new Map();
+    if (entry.memo.size >= MEMO_PER_SUBJECT) entry.memo.clear();
+    entry.memo.set(key, decision);
+    return decision;
+  }
+
+  // --- Allowed-decision counts (in memory, flushed periodically and on close) -----------------
+  //
+  // A crash loses at most the last `countFlushMs` of counts; a clean close loses none: `close`
+  // (the app's preClose hook) flushes them, and a decision that completes after it writes its own
+  // counts before answering, as every decision did before counts were buffered.
+  let counts = new Map<string, DecisionCount>();
+  let flushTimer: NodeJS.Timeout | undefined;
+  let flushing: Promise<number> = Promise.resolve(0);
+  let closed = false;
+
+  function addCount(
+    into: Map<string, DecisionCount>,
+    serviceName: string,
+    purpose: string,
+    category: string,
+    minute: number,
+  ): void {
+    const key = `${serviceName}\u0000${purpose}\u0000${category}\u0000${minute}`;
+    const c = into.get(key);
+    if (c) c.count += 1;
+    else into.set(key, { service: serviceName, purpose, category, minute, count: 1 });
+  }
+
+  function scheduleFlush(): void {
+    if (flushTimer || closed || counts.size === 0) return;
+    flushTimer = setTimeout(() => {
+      flushTimer = undefined;
+      service.flushDecisionCounts().catch((error: unknown) => {
+        onBackgroundError?.(error);
+        scheduleFlush();
+      });
+    }, countFlushMs);
+    flushTimer.unref();
+  }
+
+  async function writeCountMap(batch: Map<string, DecisionCount>): Promise<void> {
+    await db.transaction().execute(async (tx) => {
+      for (const c of batch.values())
+        await audit.recordDecisionCount(
+          {
+            service: c.service,
+            purpose: c.purpose,
+            category: c.category,
+            at: new Date(c.minute),
+            count: c.count,
+          },
+          tx,
+        );
+    });
+  }
+
+  async function writeCounts(): Promise<number> {
+    if (counts.size === 0) return 0;
+    const batch = counts;
+    counts = new Map();
+    try {
+      await writeCountMap(batch);
+    } catch (error) {
+      // Keep them for the next flush: counts are audit records too.
+      for (const [key, c] of batch) {
+        const now = counts.get(key);
+        if (now) now.count += c.count;
+        else counts.set(key, c);
+      }
+      throw error;
+    }
+    let total = 0;
+    for (const c of batch.values()) total += c.count;
+    return total;
+  }
+
+  // --- Denials and sensitive decisions: written before the answer, in group commits ----------
+  //
+  // Each such decision is its own audit event and its request waits until that event is
+  // committed. Requests arriving while a write is pending or in flight are written together in the
+  // next statement (group commit), so a burst of denials costs one write, not one each.
+  let auditQueue: PendingAudit[] = [];
+  let auditWriting = false;
+
+  function writeAudit(events: AuditEventInput[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      auditQueue.push({ events, resolve, reject });
+      if (auditWriting) return;
+      // Start on the next turn of the event loop: requests read in the same turn join this write
+      // (with PGlite the write runs on this thread, so none could join while it runs).
+      auditWriting = true;
+      setImmediate(() => void drainAudit());
+    });
+  }
+
+  /** Up to 1,000 events are one INSERT (atomic by itself); more take a transaction. */
+  function appendEvidence(events: AuditEventInput[]): Promise<unknown> {
+    return events.length <= 1000
+      ? audit.appendMany(db, events)
+      : db.transaction().execute((tx) => audit.appendMany(tx, events));
+  }
+
+  async function drainAudit(): Promise<void> {
+    while (auditQueue.length > 0) {
+      const group = auditQueue;
+      auditQueue = [];
+      try {
+        await appendEvidence(group.flatMap((p) => p.events));
+        for (const p of group) p.resolve();
+      } catch (error) {
+        if (group.length === 1) (group[0] as PendingAudit).reject(error);
+        // One bad request must not fail the others: write each group member on its own.
+        else for (const p of group) await appendEvidence(p.events).then(p.resolve, p.reject);
+      }
+    }
+    auditWriting = false;
+  }
 
   function purposeOrThrow(purposeId: string) {
     const purpose = manifest.purposes.find((p) => p.id === purposeId);
@@ -154,6 +440,7 @@ export function createConsentService({ db, manifest, ledger, audit, clock, publi
           occurredAt: clock.now(),
         },
       ]);
+      invalidate([subjectId]);
       changes?.publish([subjectId]);
       const state = (await ledger.statesOf([subjectId])).get(subjectId);
       return state ?? { purposes: {} };
@@ -202,6 +489,7 @@ export function createConsentService({ db, manifest, ledger, audit, clock, publi
           occurredAt: clock.now(),
         },
       ]);
+      invalidate([subjectId]);
       changes?.publish([subjectId]);
       return service.current(subjectId, input.language);
     },
@@ -258,28 +546,30 @@ export function createConsentService({ db, manifest, ledger, audit, clock, publi
 
     /**
      * Decides a batch for a service (MAN-5, CON-1, CON-14). Denials and decisions touching a
-     * sensitive category are audited one by one; other allows as per-minute counts.
+     * sensitive category are audited one by one, committed before this returns; other allows are
+     * counted per service, purpose, category and minute in memory and written by
+     * `flushDecisionCounts` (every `countFlushMs`, and on `close`). The returned decisions may be
+     * shared with other calls: do not modify them.
      */
     async decideMany(
       serviceName: string,
       items: readonly DecisionItem[],
       requestId?: string,
     ): Promise<PurposeDecision[]> {
-      const subjectIds = [...new Set(items.map((i) => i.subjectId))];
-      const states = await ledger.statesOf(subjectIds);
-      const decisions = items.map((item) =>
-        decide(manifest, states.get(item.subjectId), {
-          purposeId: item.purposeId,
-          categories: item.categories,
-          channel: item.channel,
-        }),
-      );
       const now = clock.now();
+      const nowMs = now.getTime();
+      const subjectIds =
+        items.length === 1
+          ? [subjectKey((items[0] as DecisionItem).subjectId)]
+          : [...new Set(items.map((i) => subjectKey(i.subjectId)))];
+      const entries = await entriesOf(subjectIds, nowMs);
+      const minute = Math.floor(nowMs / MINUTE_MS) * MINUTE_MS;
       const events: AuditEventInput[] = [];
-      const counts = new Map<string, { purpose: string; category: string; count: number }>();
-      decisions.forEach((d, i) => {
-        const item = items[i] as DecisionItem;
-        if (!d.allow || d.sensitive) {
+      // After close, counts are written by this call itself (nobody would flush them later).
+      const into = closed ? new Map<string, DecisionCount>() : counts;
+      const decisions = items.map((item) => {
+        const d = decideWith(entries.get(subjectKey(item.subjectId)) as CacheEntry, item);
+        if (!d.allow || d.sensitive)
           events.push({
             actorType: "service",
             actorId: serviceName,
@@ -293,21 +583,56 @@ export function createConsentService({ db, manifest, ledger, audit, clock, publi
             details: { categories: item.categories.slice(0, 100), basis: d.basis },
             occurredAt: now,
           });
-          return;
-        }
-        for (const category of item.categories.length ? item.categories : ["none"]) {
-          const key = `${item.purposeId}\u0000${category}`;
-          const c = counts.get(key) ?? { purpose: item.purposeId, category, count: 0 };
-          c.count += 1;
-          counts.set(key, c);
-        }
+        else if (item.categories.length === 0) addCount(into, serviceName, item.purposeId, "none", minute);
+        else
+          for (const category of item.categories)
+            addCount(into, serviceName, item.purposeId, category, minute);
+        return d;
       });
-      await db.transaction().execute(async (tx) => {
-        await audit.appendMany(tx, events);
-        for (const c of counts.values())
-          await audit.recordDecisionCount({ service: serviceName, at: now, ...c }, tx);
-      });
+      if (into !== counts && into.size > 0) await writeCountMap(into);
+      else scheduleFlush();
+      if (events.length > 0) await writeAudit(events);
       return decisions;
+    },
+
+    /**
+     * Writes the allowed-decision counts held in memory to the audit ledger (never two flushes at
+     * once). Returns how many decisions they counted. On failure the counts are kept for the next.
+     */
+    flushDecisionCounts(): Promise<number> {
+      const next = flushing.then(writeCounts, writeCounts);
+      flushing = next.catch(() => 0);
+      return next;
+    },
+
+    /**
+     * Drops subjects from the decision state cache, or every subject when called without ids (for
+     * a change feed that lost its connection and cannot tell what changed meanwhile).
+     */
+    invalidate(subjectIds?: readonly string[]): void {
+      if (subjectIds) invalidate(subjectIds);
+      else invalidateAll();
+    },
+
+    /** Decision state cache figures (for metrics and tests). */
+    cacheStats(): {
+      enabled: boolean;
+      subjects: number;
+      hits: number;
+      misses: number;
+      invalidations: number;
+    } {
+      return { enabled: cacheOn, subjects: cache.size, ...cacheStats };
+    },
+
+    /** Stops the cache and the flush timer, and writes the counts still in memory (app close). */
+    async close(): Promise<void> {
+      closed = true;
+      for (const unsubscribe of unsubscribes) unsubscribe();
+      if (flushTimer) clearTimeout(flushTimer);
+      flushTimer = undefined;
+      cache.clear();
+      await service.flushDecisionCounts();
     },
   };
   return service;

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash, hash, timingSafeEqual } from "node:crypto";
 import { AppError } from "@custos/core";
 import type { FastifyRequest } from "fastify";
 import { z } from "zod";
@@ -62,17 +62,44 @@ export function hashServiceKey(key: string): string {
 
 export type ServiceContext = { service: string };
 
-/** A guard: the calling service, else 401 `unauthorized`. */
-export function serviceGuard(keys: readonly ServiceKey[]) {
+type Verifier = (request: FastifyRequest) => ServiceContext | undefined;
+
+const verifiers = new WeakMap<readonly ServiceKey[], Verifier>();
+
+/**
+ * The service a request authenticates as, or undefined. The SHA-256 of the presented key is
+ * compared with every configured hash in constant time (no early exit, no cache keyed by the key
+ * text: a lookup by secret would time differently for near misses). The answer is kept per request,
+ * so the rate limiter (which buckets services by name) and the route guard check the key once.
+ */
+export function serviceKeyVerifier(keys: readonly ServiceKey[]): Verifier {
+  const known = verifiers.get(keys);
+  if (known) return known;
   const hashes = keys.map((k) => ({ name: k.name, hash: Buffer.from(k.keyHash, "hex") }));
-  return function requireService(request: FastifyRequest): ServiceContext {
+  const seen = new WeakMap<FastifyRequest, ServiceContext | null>();
+  const verify: Verifier = (request) => {
+    const cached = seen.get(request);
+    if (cached !== undefined) return cached ?? undefined;
+    let match: ServiceContext | null = null;
     const header = request.headers[SERVICE_KEY_HEADER];
     const key = Array.isArray(header) ? header[0] : header;
-    if (typeof key === "string" && key.length >= 16 && key.length <= 200) {
-      const given = Buffer.from(hashServiceKey(key), "hex");
-      const match = hashes.find((h) => timingSafeEqual(h.hash, given));
-      if (match) return { service: match.name };
+    if (hashes.length > 0 && typeof key === "string" && key.length >= 16 && key.length <= 200) {
+      const given = hash("sha256", key, "buffer");
+      for (const h of hashes) if (timingSafeEqual(h.hash, given) && !match) match = { service: h.name };
     }
+    seen.set(request, match);
+    return match ?? undefined;
+  };
+  verifiers.set(keys, verify);
+  return verify;
+}
+
+/** A guard: the calling service, else 401 `unauthorized`. */
+export function serviceGuard(keys: readonly ServiceKey[]) {
+  const verify = serviceKeyVerifier(keys);
+  return function requireService(request: FastifyRequest): ServiceContext {
+    const match = verify(request);
+    if (match) return match;
     throw new AppError("unauthorized", {
       message: `This endpoint is for services: send a configured service key in the ${SERVICE_KEY_HEADER} header (see CUSTOS_SERVICE_KEYS).`,
     });

@@ -24,7 +24,14 @@ export const DELIVER_JOB = "notify.deliver";
 
 /** The subset of a nodemailer transporter the notifier uses. */
 export type MailTransport = {
-  sendMail(message: { from: string; to: string; subject: string; text: string }): Promise<unknown>;
+  sendMail(message: {
+    from: string;
+    to: string;
+    subject: string;
+    text: string;
+    /** Extra headers (e.g. List-Unsubscribe, CON-9), passed as prepared single lines. */
+    headers?: Record<string, { prepared: true; value: string }>;
+  }): Promise<unknown>;
 };
 
 /** A gateway for SMS or push. Absent → the message stays in the dev outbox. */
@@ -64,8 +71,11 @@ export type SentMessage = { id: string; channel: MessageChannel; status: "queued
 /** Which try this is (1 on the first) of how many; from the store worker's `job.attempts`/`job.maxAttempts`. */
 export type DeliveryAttempt = { attempt: number; maxAttempts: number };
 
+/** Extra mail headers carried to delivery (email only): name → one-line value. */
+export type SendOptions = { mailHeaders?: Record<string, string> | undefined };
+
 export type Notifier = {
-  send(input: SendInput): Promise<SentMessage>;
+  send(input: SendInput, options?: SendOptions): Promise<SentMessage>;
   /** The `notify.deliver` job handler. Throws to have the worker retry. */
   deliver(payload: unknown, attempt: DeliveryAttempt): Promise<void>;
   listDevOutbox(limit: number): Promise<Message[]>;
@@ -93,7 +103,18 @@ function maskRecipient(channel: MessageChannel, to: string): string {
   return to.length <= 4 ? "****" : `****${to.slice(-4)}`;
 }
 
-const DeliverPayload = z.strictObject({ messageId: z.uuid() });
+const DeliverPayload = z.strictObject({
+  messageId: z.uuid(),
+  mailHeaders: z
+    .record(
+      z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/),
+      z
+        .string()
+        .max(900)
+        .regex(/^[^\r\n]*$/),
+    )
+    .optional(),
+});
 
 export function createNotifier(deps: NotifierDeps): Notifier {
   const clock = deps.clock ?? systemClock;
@@ -111,7 +132,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
           ? deps.push !== undefined
           : true;
 
-  async function send(raw: SendInput): Promise<SentMessage> {
+  async function send(raw: SendInput, options: SendOptions = {}): Promise<SentMessage> {
     const parsed = SendInput.safeParse(raw);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => ({
@@ -153,7 +174,9 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       else
         await deps.jobs.enqueue(tx, {
           kind: DELIVER_JOB,
-          payload: { messageId: id },
+          payload: options.mailHeaders
+            ? DeliverPayload.parse({ messageId: id, mailHeaders: options.mailHeaders })
+            : { messageId: id },
           runAt: now,
           idempotencyKey: `${DELIVER_JOB}:${id}`,
           maxAttempts,
@@ -163,7 +186,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   }
 
   async function deliver(payload: unknown, attempt: DeliveryAttempt): Promise<void> {
-    const { messageId } = DeliverPayload.parse(payload);
+    const { messageId, mailHeaders } = DeliverPayload.parse(payload);
     const message = await messages.get(messageId);
     if (message?.status !== "queued") return; // delivered already, or gone: nothing to do.
 
@@ -183,6 +206,13 @@ export function createNotifier(deps: NotifierDeps): Notifier {
           to,
           subject: message.subjectLine,
           text: message.body,
+          ...(mailHeaders
+            ? {
+                headers: Object.fromEntries(
+                  Object.entries(mailHeaders).map(([k, v]) => [k, { prepared: true as const, value: v }]),
+                ),
+              }
+            : {}),
         });
       else if (message.channel === "sms" && deps.sms) await deps.sms.deliver({ to, text: message.body });
       else if (message.channel === "push" && deps.push) await deps.push.deliver({ to, text: message.body });

@@ -211,16 +211,22 @@ export function createPolicyService({ versions }: Deps) {
    * Publishes the manifest the server runs with (POL-1): a new version is stored and becomes
    * current, older versions stay; an already-published version becomes current again (e.g. after a
    * rollback) but must have the same content, since a published version never changes.
+   * `becameCurrent` says whether the version in force changed (from `previousVersion`), so that
+   * consents bound to changed purposes can be invalidated (CON-13, consent/invalidation.ts).
    */
-  async function ensurePublished(loaded: LoadedManifest): Promise<void> {
+  async function ensurePublished(
+    loaded: LoadedManifest,
+  ): Promise<{ becameCurrent: boolean; previousVersion: string | null }> {
     const version = loaded.manifest.version;
-    const existing = (await versions.list()).find((v) => v.version === version);
+    const all = await versions.list();
+    const existing = all.find((v) => v.version === version);
     if (existing && existing.hash !== loaded.hash)
       throw new AppError("conflict", {
         message: `Manifest version "${version}" is already published with different content. Give the changed manifest a new \`version\` (published versions never change).`,
         details: { version },
       });
-    if (existing?.isCurrent) return;
+    const previousVersion = all.find((v) => v.isCurrent)?.version ?? null;
+    if (existing?.isCurrent) return { becameCurrent: false, previousVersion };
     const { created } = await versions.publish({
       version,
       hash: loaded.hash,
@@ -229,6 +235,7 @@ export function createPolicyService({ versions }: Deps) {
     });
     // The store leaves "current" alone when the version was already there.
     if (!created) await versions.setCurrent(version);
+    return { becameCurrent: true, previousVersion };
   }
 
   return {

@@ -11,6 +11,16 @@ import { errorResponses } from "../errors.ts";
  * forget it. Requests without the session cookie (API clients with bearer tokens) are not affected.
  */
 
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /**
+     * `false` exempts the route from the CSRF check: only for routes that ignore the session and
+     * authenticate by a signed token in the request (RFC 8058 one-click unsubscribe).
+     */
+    csrf?: boolean;
+  }
+}
+
 export const SESSION_COOKIE = "custos_session";
 export const CSRF_COOKIE = "custos_csrf";
 export const CSRF_HEADER = "x-csrf-token";
@@ -54,6 +64,8 @@ function allowedOrigins(request: FastifyRequest, publicUrl: string): Set<string>
 export function checkCsrf(request: FastifyRequest, publicUrl: string): void {
   if (!UNSAFE_METHODS.has(request.method)) return;
   if (request.cookies[SESSION_COOKIE] === undefined) return;
+  // A route authenticated by something else than the session (a signed token) opts out.
+  if (request.routeOptions.config.csrf === false) return;
 
   const cookieToken = request.cookies[CSRF_COOKIE];
   const header = request.headers[CSRF_HEADER];

@@ -3,11 +3,14 @@ import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance } from "fastify";
 import helmet, { type HelmetOptions } from "helmet";
 import type { Config } from "../config.ts";
+import { serviceKeyVerifier } from "../consent/service-auth.ts";
 
 /**
  * Transport and browser hardening (SEC-8): a strict Content-Security-Policy that the built web app
  * satisfies (scripts and styles from this origin only), HSTS, nosniff, frame denial, and a global
- * per-client rate limit answered in the error model.
+ * rate limit answered in the error model: per client address (RATE_LIMIT_MAX), except for callers
+ * with a valid service key, which are limited per service (CUSTOS_SERVICE_RATE_LIMIT_MAX) since a
+ * service sends many requests from few addresses. An invalid key counts against the address.
  */
 
 export const CONTENT_SECURITY_POLICY = {
@@ -43,14 +46,21 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
     done();
   });
 
+  const serviceOf = serviceKeyVerifier(config.serviceKeys);
+  const SERVICE_BUCKET = "service:";
   await app.register(rateLimit, {
     global: true,
-    max: config.rateLimitMax,
+    keyGenerator: (request) => {
+      const service = serviceOf(request);
+      return service ? `${SERVICE_BUCKET}${service.service}` : request.ip;
+    },
+    max: (_request, key) =>
+      key.startsWith(SERVICE_BUCKET) ? config.serviceRateLimitMax : config.rateLimitMax,
     timeWindow: 60_000,
-    errorResponseBuilder: (_request, context) => {
+    errorResponseBuilder: (request, context) => {
       const seconds = Math.max(1, Math.ceil(context.ttl / 1000));
       return new AppError("rate_limited", {
-        message: `Too many requests from this client (limit ${context.max} per minute). Wait ${seconds} s and try again.`,
+        message: `Too many requests from this ${serviceOf(request) ? "service" : "client"} (limit ${context.max} per minute). Wait ${seconds} s and try again.`,
         details: { retryAfterSeconds: seconds, limitPerMinute: context.max },
       });
     },

@@ -12,7 +12,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 
 export const DEFAULT_WEB_DIST = fileURLToPath(new URL("../../../web/dist", import.meta.url));
 
-const SPA_PATHS = ["/center", "/center/*", "/console", "/console/*"];
+const SPA_PATHS = ["/center", "/center/*", "/console", "/console/*", "/sample-app"];
 
 const NOT_BUILT_PAGE = `<!doctype html>
 <html lang="en">

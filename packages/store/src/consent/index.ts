@@ -1,2 +1,5 @@
 export * from "./consent-ledger.ts";
 export * from "./consent-repo.ts";
+export * from "./consent-report-repo.ts";
+export * from "./interest-tags-repo.ts";
+export * from "./prompts-repo.ts";

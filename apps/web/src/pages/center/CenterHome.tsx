@@ -13,6 +13,11 @@ import {
   LoadingState,
   useDocumentTitle,
 } from "../../ui/index.ts";
+import { SampleAppCard } from "../sample/SampleAppCard.tsx";
+import { ConsentsHomeCard } from "./ConsentsPage.tsx";
+import { PermissionsCard } from "./PermissionsPage.tsx";
+import { SettingsCard } from "./SettingsPage.tsx";
+import { SubscriptionsCard } from "./SubscriptionsPage.tsx";
 
 const icon = (d: string) => (
   <span className="ui-feature-icon">
@@ -129,6 +134,11 @@ export const CenterHome = () => {
           >
             <p className="ui-muted">{t("account.pi.cardLead")}</p>
           </Card>
+          <ConsentsHomeCard />
+          <SettingsCard />
+          <PermissionsCard />
+          <SubscriptionsCard />
+          <SampleAppCard />
           <Card
             title={t("docs.third-parties")}
             footer={<ButtonLink to="/center/third-parties">{t("center.openList")}</ButtonLink>}

@@ -14,6 +14,8 @@ export const ConsoleLayout = () => {
           { to: "/console", label: t("nav.dashboard"), end: true },
           { to: "/console/outbox", label: t("nav.outbox") },
           { to: "/console/design", label: t("nav.design") },
+          { to: "/console/sdks", label: t("sdks.nav") },
+          { to: "/console/consent-report", label: t("consentReport.nav") },
         ]}
       />
       <Outlet />

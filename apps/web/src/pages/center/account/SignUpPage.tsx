@@ -117,6 +117,9 @@ export const SignUpPage = () => {
               </>
             }
           />
+          <p className="ui-muted" data-testid="policy-scope">
+            {t("consents.signUpScope")}
+          </p>
           <div>
             <Button type="submit" disabled={busy || docs.status !== "ok"}>
               {t("account.signUp.submit")}

@@ -1,0 +1,395 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fixedClock, purposeFingerprint } from "@custos/core";
+import type { Manifest } from "@custos/manifest";
+import { createAuditLedger, createConsentLedger, type Database, openDatabase } from "@custos/store";
+import type { FastifyInstance } from "fastify";
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config.ts";
+import { createConsentChanges } from "../src/consent/consent-changes.ts";
+import { createConsentService } from "../src/consent/consent-service.ts";
+import { hashServiceKey } from "../src/consent/service-auth.ts";
+import { startServer } from "../src/start.ts";
+import { SERVICE_KEY, serviceHeaders } from "./consent-helpers.ts";
+import { buildTestApp, type TestApp } from "./helpers.ts";
+
+/**
+ * The decision API's state cache, in-memory allow counts and per-service rate limit: correctness
+ * before speed. A cached state must never outlive a change made through any instance (CON-5).
+ */
+
+const serviceKeys = JSON.stringify([{ name: "game-server", keyHash: hashServiceKey(SERVICE_KEY) }]);
+
+type Decision = { allow: boolean; reason: string };
+
+async function decide(
+  app: FastifyInstance,
+  body: { subjectId: string; purposeId: string; categories?: string[] },
+): Promise<Decision> {
+  const res = await app.inject({
+    method: "POST",
+    url: "/api/v1/decisions",
+    headers: serviceHeaders,
+    payload: body,
+  });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json() as Decision;
+}
+
+/** A consent decision relayed by the app backend: one request, as the subject's own act. */
+async function relayConsent(app: FastifyInstance, subjectId: string, purposeId: string, state: string) {
+  const res = await app.inject({
+    method: "POST",
+    url: "/api/v1/consents",
+    headers: serviceHeaders,
+    payload: {
+      subjectId,
+      purposeId,
+      state,
+      noticeVersion: app.custos.manifest.manifest.version,
+      language: "en",
+      method: "app",
+    },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+}
+
+/** What another server instance does: commits to the shared ledger without this instance's service. */
+async function appendElsewhere(
+  database: Database,
+  manifest: Manifest,
+  subjectId: string,
+  state: "given" | "withdrawn",
+) {
+  const purpose = manifest.purposes.find((p) => p.id === "surveys");
+  if (!purpose) throw new Error("the default manifest has no surveys purpose");
+  await createConsentLedger({ db: database.db }).append(database.db, [
+    {
+      subjectId,
+      targetKind: "purpose",
+      targetId: "surveys",
+      state,
+      noticeVersion: manifest.version,
+      fingerprint: purposeFingerprint(purpose),
+      language: "en",
+      method: "app",
+      actor: "self",
+    },
+  ]);
+}
+
+async function countedDecisions(database: Database, purpose: string): Promise<number> {
+  const r = await sql<{ n: number }>`
+    select coalesce(sum(count), 0)::int as n from audit_counts
+    where service = 'game-server' and purpose = ${purpose}`.execute(database.db);
+  return r.rows[0]?.n ?? 0;
+}
+
+async function auditedDecisions(database: Database, subjectId: string): Promise<number> {
+  const r = await sql<{ n: number }>`
+    select count(*)::int as n from audit_events where action = 'decide' and subject_id = ${subjectId}`.execute(
+    database.db,
+  );
+  return r.rows[0]?.n ?? 0;
+}
+
+const surveys = (subjectId: string) => ({ subjectId, purposeId: "surveys", categories: ["survey"] });
+
+describe("decision state cache (CON-5)", () => {
+  let t: TestApp;
+  const clock = fixedClock("2025-04-01T08:00:00Z");
+
+  beforeAll(async () => {
+    t = await buildTestApp({
+      env: {
+        CUSTOS_SERVICE_KEYS: serviceKeys,
+        CUSTOS_DECISION_CACHE_SUBJECTS: "1000",
+        CUSTOS_DECISION_CACHE_TTL_SECONDS: "30",
+      },
+      deps: { clock },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("CON-5: a withdrawal is seen by the very next decision, though the state was cached", async () => {
+    const subjectId = randomUUID();
+    await relayConsent(t.app, subjectId, "surveys", "given");
+    expect(await decide(t.app, surveys(subjectId))).toMatchObject({ allow: true, reason: "consent-given" });
+    const before = t.app.custos.consent.cacheStats();
+    expect(await decide(t.app, surveys(subjectId))).toMatchObject({ allow: true });
+    // The second decision came from the cache, not the database.
+    expect(t.app.custos.consent.cacheStats().hits).toBe(before.hits + 1);
+
+    await relayConsent(t.app, subjectId, "surveys", "withdrawn");
+    expect(await decide(t.app, surveys(subjectId))).toMatchObject({
+      allow: false,
+      reason: "consent-withdrawn",
+    });
+    await relayConsent(t.app, subjectId, "surveys", "given");
+    expect(await decide(t.app, surveys(subjectId))).toMatchObject({ allow: true });
+  });
+
+  it("CON-5: a subject id in upper case is the same subject, for decisions and for invalidation", async () => {
+    const subjectId = randomUUID();
+    const upper = subjectId.toUpperCase();
+    await relayConsent(t.app, subjectId, "surveys", "given");
+    expect(await decide(t.app, surveys(subjectId))).toMatchObject({ allow: true });
+    expect(await decide(t.app, surveys(upper))).toMatchObject({ allow: true });
+    await relayConsent(t.app, upper, "surveys", "withdrawn");
+    expect(await decide(t.app, surveys(subjectId))).toMatchObject({
+      allow: false,
+      reason: "consent-withdrawn",
+    });
+    expect(await decide(t.app, surveys(upper))).toMatchObject({ allow: false, reason: "consent-withdrawn" });
+  });
+
+  it("CON-8: switching a setting off through the service denies the next decision", async () => {
+    const subjectId = randomUUID();
+    await relayConsent(t.app, subjectId, "personalised-content", "given");
+    const item = { subjectId, purposeId: "personalised-content", categories: ["device"] };
+    expect(await decide(t.app, item)).toMatchObject({ allow: true });
+    await t.app.custos.consent.recordSwitch(subjectId, {
+      kind: "setting",
+      id: "personalised-content",
+      state: "withdrawn",
+      language: "en",
+      method: "app",
+    });
+    expect(await decide(t.app, item)).toMatchObject({ allow: false, reason: "setting-off" });
+  });
+
+  it("CON-5: a change committed by another instance invalidates when its notification arrives", async () => {
+    const subjectId = randomUUID();
+    await relayConsent(t.app, subjectId, "surveys", "given");
+    expect(await decide(t.app, surveys(subjectId))).toMatchObject({ allow: true });
+
+    await appendElsewhere(t.database, t.manifest.manifest, subjectId, "withdrawn");
+    // Until the notification arrives this instance cannot know (the cache is really in use)…
+    expect(await decide(t.app, surveys(subjectId))).toMatchObject({ allow: true });
+    // …and the PostgreSQL bridge delivers it as a remote change on the same feed.
+    t.app.custos.consentChanges.publishRemote([subjectId]);
+    expect(await decide(t.app, surveys(subjectId))).toMatchObject({
+      allow: false,
+      reason: "consent-withdrawn",
+    });
+  });
+
+  it("a gap in the cross-instance feed empties the cache; the TTL bounds a lost notification", async () => {
+    const a = randomUUID();
+    const b = randomUUID();
+    for (const id of [a, b]) {
+      await relayConsent(t.app, id, "surveys", "given");
+      expect(await decide(t.app, surveys(id))).toMatchObject({ allow: true });
+      await appendElsewhere(t.database, t.manifest.manifest, id, "withdrawn");
+    }
+    t.app.custos.consentChanges.markGap();
+    expect(await decide(t.app, surveys(a))).toMatchObject({ allow: false });
+
+    // b's notification is lost and b was cached again before the change: at most the TTL.
+    await appendElsewhere(t.database, t.manifest.manifest, b, "given");
+    expect(await decide(t.app, surveys(b))).toMatchObject({ allow: true });
+    await appendElsewhere(t.database, t.manifest.manifest, b, "withdrawn");
+    clock.advance(29_000);
+    expect(await decide(t.app, surveys(b))).toMatchObject({ allow: true });
+    clock.advance(2_000);
+    expect(await decide(t.app, surveys(b))).toMatchObject({ allow: false, reason: "consent-withdrawn" });
+  });
+
+  it("CON-5: a state read while the subject changed answers that request but is not cached", async () => {
+    const db = t.database.db;
+    const changes = createConsentChanges();
+    const real = createConsentLedger({ db });
+    let holdNext: Promise<void> | undefined;
+    // The real ledger; the next read's answer is held back after its query ran (a slow network).
+    const ledger = {
+      ...real,
+      async statesOf(ids: readonly string[]) {
+        const states = await real.statesOf(ids);
+        const hold = holdNext;
+        holdNext = undefined;
+        await hold;
+        return states;
+      },
+    };
+    const service = createConsentService({
+      db,
+      manifest: t.manifest.manifest,
+      ledger,
+      audit: createAuditLedger({ db }),
+      clock,
+      publicUrl: "http://custos.test",
+      changes,
+      cache: { maxSubjects: 100, ttlMs: 60_000 },
+    });
+    try {
+      const subjectId = randomUUID();
+      const consent = {
+        purposeId: "surveys",
+        noticeVersion: t.manifest.manifest.version,
+        language: "en" as const,
+        method: "app" as const,
+      };
+      await service.record(subjectId, { ...consent, state: "given" });
+      let release = () => {};
+      holdNext = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const racing = service.decideMany("game-server", [surveys(subjectId)]);
+      // Let the query run, then withdraw while its answer is held.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await service.record(subjectId, { ...consent, state: "withdrawn" });
+      release();
+      expect((await racing)[0]).toMatchObject({ allow: true });
+      const [next] = await service.decideMany("game-server", [surveys(subjectId)]);
+      expect(next).toMatchObject({ allow: false, reason: "consent-withdrawn" });
+    } finally {
+      await service.close();
+    }
+  });
+
+  it("keeps at most the configured number of subjects (least recently used go first)", async () => {
+    const db = t.database.db;
+    const service = createConsentService({
+      db,
+      manifest: t.manifest.manifest,
+      ledger: createConsentLedger({ db }),
+      audit: createAuditLedger({ db }),
+      clock,
+      publicUrl: "http://custos.test",
+      changes: createConsentChanges(),
+      cache: { maxSubjects: 2, ttlMs: 60_000 },
+    });
+    try {
+      const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+      const delivery = (subjectId: string) => ({
+        subjectId,
+        purposeId: "delivery",
+        categories: ["delivery"],
+      });
+      await service.decideMany("game-server", [delivery(a), delivery(b)]);
+      await service.decideMany("game-server", [delivery(a)]); // a is now the most recent
+      await service.decideMany("game-server", [delivery(c)]); // evicts b
+      expect(service.cacheStats().subjects).toBe(2);
+      const { hits, misses } = service.cacheStats();
+      await service.decideMany("game-server", [delivery(a), delivery(b)]);
+      expect(service.cacheStats()).toMatchObject({ hits: hits + 1, misses: misses + 1, subjects: 2 });
+    } finally {
+      await service.close();
+    }
+  });
+});
+
+describe("decision audit: evidence before the answer, allow counts in memory", () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await buildTestApp({
+      env: { CUSTOS_SERVICE_KEYS: serviceKeys, CUSTOS_DECISION_COUNT_FLUSH_SECONDS: "1" },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("SEC-4: concurrent denials are each in the audit log when their answers arrive", async () => {
+    const subjects = Array.from({ length: 20 }, () => randomUUID());
+    const answers = await Promise.all(subjects.map((subjectId) => decide(t.app, surveys(subjectId))));
+    expect(answers.every((a) => !a.allow && a.reason === "consent-missing")).toBe(true);
+    for (const subjectId of subjects) expect(await auditedDecisions(t.database, subjectId)).toBe(1);
+  });
+
+  it("SEC-4: allowed decisions are counted in memory and written within the flush interval", async () => {
+    const before = await countedDecisions(t.database, "anti-cheat");
+    for (let i = 0; i < 5; i++)
+      await decide(t.app, { subjectId: randomUUID(), purposeId: "anti-cheat", categories: ["device"] });
+    // Not one write per decision: nothing yet (unless a flush just ran), all of them shortly.
+    const deadline = Date.now() + 5000;
+    let now = await countedDecisions(t.database, "anti-cheat");
+    while (now < before + 5 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      now = await countedDecisions(t.database, "anti-cheat");
+    }
+    expect(now).toBe(before + 5);
+  });
+});
+
+describe("allow counts survive a clean close", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "custos-decision-counts-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("SEC-4: counts still in memory are written when the server stops (before its database closes)", async () => {
+    const dataDir = path.join(dir, "data");
+    const config = loadConfig({
+      CUSTOS_DATA_DIR: dataDir,
+      CUSTOS_MASTER_KEY: randomBytes(32).toString("base64"),
+      PORT: "0",
+      LOG_LEVEL: "silent",
+      CUSTOS_SERVICE_KEYS: serviceKeys,
+      CUSTOS_DECISION_COUNT_FLUSH_SECONDS: "300",
+    });
+    const server = await startServer({ config });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${server.url}/api/v1/decisions`, {
+          method: "POST",
+          headers: { ...serviceHeaders, "content-type": "application/json" },
+          body: JSON.stringify({ subjectId: randomUUID(), purposeId: "delivery", categories: ["delivery"] }),
+        });
+        expect(res.status).toBe(200);
+      }
+    } finally {
+      await server.close();
+    }
+    const database = await openDatabase({ dataDir: path.join(dataDir, "pglite") });
+    try {
+      expect(await countedDecisions(database, "delivery")).toBe(3);
+    } finally {
+      await database.close();
+    }
+  });
+});
+
+describe("rate limit per service (SEC-8)", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp({
+      env: { CUSTOS_SERVICE_KEYS: serviceKeys, RATE_LIMIT_MAX: "2", CUSTOS_SERVICE_RATE_LIMIT_MAX: "4" },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("SEC-8: a service has its own limit; a wrong key counts against the client address", async () => {
+    const body = { subjectId: randomUUID(), purposeId: "delivery", categories: ["delivery"] };
+    const send = (headers: Record<string, string>) =>
+      t.app.inject({
+        method: "POST",
+        url: "/api/v1/decisions",
+        headers,
+        payload: body,
+        remoteAddress: "198.51.100.77",
+      });
+    for (let i = 0; i < 4; i++) expect((await send(serviceHeaders)).statusCode).toBe(200);
+    const limited = await send(serviceHeaders);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().error.message).toContain("from this service (limit 4 per minute)");
+
+    const wrong = { "x-custos-service-key": "not-the-key-0123456789abcdef" };
+    expect((await send(wrong)).statusCode).toBe(401);
+    expect((await send(wrong)).statusCode).toBe(401);
+    const byAddress = await send(wrong);
+    expect(byAddress.statusCode).toBe(429);
+    expect(byAddress.json().error.message).toContain("from this client (limit 2 per minute)");
+  });
+});

@@ -1,0 +1,331 @@
+import { randomUUID } from "node:crypto";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { type DecisionSchema, DecisionTable, type WireEntry } from "@custos/sdk";
+import { newEnforcer, newModelFromString } from "casbin";
+import type { Benchmark, BenchResult } from "./types.ts";
+
+/**
+ * In-process SDK decisions (issue 4, "Benchmarks"): 1M subjects, one snapshot entry each with its
+ * 20 purposes as a bitmask, looked up in a Zipf-distributed order (precomputed), through the SDK's
+ * `DecisionTable.decide` (the same code `client.decide` runs, with its category checks and its
+ * report counting). Timed over batches of 1,000 calls (one call is shorter than the timer); p50
+ * and p99 of the per-call time over the batches, and decisions per second.
+ *
+ * Peers in the same run:
+ * - the physical limit: a plain `Map.get` over the same 1M keys (plus the bit test), same order;
+ * - node-casbin enforcing the same policy (`p, subject, purpose` for each allowed purpose) for 10k
+ *   subjects: it scans its policy linearly and cannot hold 1M.
+ * Memory: heap growth per million subjects after a full GC (the SDK table and a plain Map with the
+ * same keys and mask numbers), key strings included.
+ *
+ * Targets: ≥ 100× casbin, ≤ 2× the plain Map.get's time (ratio peer/ours ≥ 0.5), p50 ≤ 300 ns.
+ */
+
+const PURPOSES = 20;
+const CATEGORIES = 10;
+const BATCH = 1000;
+const ZIPF_S = 1.0;
+
+/** A schema of 20 purposes (5 on a contract basis, 15 on consent), 2 categories each. */
+function benchSchema(): DecisionSchema {
+  return {
+    protocol: 1,
+    manifestVersion: "bench",
+    manifestHash: "bench",
+    schemaHash: "bench",
+    purposes: Array.from({ length: PURPOSES }, (_, i) => ({
+      id: `purpose-${i}`,
+      legalBasis: i < 5 ? "contract" : "consent",
+      consent: i < 5 ? ("none" as const) : ("policy" as const),
+      function: i < 5 ? ("basic" as const) : ("extended" as const),
+      categories: [`category-${i % CATEGORIES}`, `category-${(i + 3) % CATEGORIES}`],
+      setting: null,
+      permissions: [],
+      features: [],
+    })),
+    categories: Array.from({ length: CATEGORIES }, (_, i) => ({
+      id: `category-${i}`,
+      sensitivity: "general" as const,
+    })),
+    permissions: [],
+    marketingChannels: [],
+  };
+}
+
+/** A deterministic generator (the same workload every run). */
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** Ranks 0..n-1 drawn from a Zipf(s) distribution, `count` of them. */
+function zipfRanks(n: number, count: number, random: () => number): Int32Array {
+  const cdf = new Float64Array(n);
+  let sum = 0;
+  for (let k = 0; k < n; k++) {
+    sum += 1 / (k + 1) ** ZIPF_S;
+    cdf[k] = sum;
+  }
+  const out = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const u = random() * sum;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((cdf[mid] as number) < u) lo = mid + 1;
+      else hi = mid;
+    }
+    out[i] = lo;
+  }
+  return out;
+}
+
+function exposeGc(): (() => void) | undefined {
+  try {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    return gc;
+  } catch {
+    return undefined;
+  }
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number;
+}
+
+const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+export const sdkDecisionsBenchmark: Benchmark = {
+  name: "sdk-decisions",
+  description:
+    "In-process SDK decisions over 1M subjects (Zipf) against a plain Map.get and node-casbin (10k subjects)",
+  async run({ quick, log }) {
+    const subjects = quick ? 200_000 : 1_000_000;
+    const lookups = quick ? 200_000 : 1_000_000;
+    const rounds = quick ? 2 : 3;
+    const casbinSubjects = quick ? 2_000 : 10_000;
+    const casbinCalls = quick ? 8 : 20;
+    const random = rng(7);
+    const gc = exposeGc();
+    const heap = async () => {
+      // Several full collections with turns of the event loop in between, or garbage remains.
+      for (let i = 0; gc && i < 4; i++) {
+        gc();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return process.memoryUsage().heapUsed;
+    };
+    if (!gc) log("  (no GC control: memory figures include garbage)");
+
+    // The subjects: random UUIDs and their allowed masks (contract purposes always, consent ones at 80 %).
+    const base = await heap();
+    // Parsed from JSON as a snapshot page's ids are (flat strings; randomUUID() builds ropes).
+    const keys = JSON.parse(JSON.stringify(Array.from({ length: subjects }, () => randomUUID()))) as string[];
+    // The strings only: the array of references is the benchmark's, not the table's.
+    const keysBytes = (await heap()) - base - subjects * 8;
+    const masks = new Int32Array(subjects);
+    for (let i = 0; i < subjects; i++) {
+      let m = 0b11111;
+      for (let p = 5; p < PURPOSES; p++) if (random() < 0.8) m |= 1 << p;
+      masks[i] = m;
+    }
+
+    // The SDK table, loaded as from a snapshot page (wire entries, hex masks).
+    const schema = benchSchema();
+    const table = new DecisionTable(schema, { maxPendingDecisions: 100_000 });
+    const beforeTable = await heap();
+    table.replaceAll(
+      (function* entries(): Generator<WireEntry> {
+        for (let i = 0; i < subjects; i++)
+          yield { s: keys[i] as string, a: (masks[i] as number).toString(16) };
+      })(),
+      { a: "1f" },
+    );
+    const tableBytes = (await heap()) - beforeTable;
+    const plain = new Map<string, number>();
+    const beforeMap = await heap();
+    for (let i = 0; i < subjects; i++) plain.set(keys[i] as string, masks[i] as number);
+    const mapBytes = (await heap()) - beforeMap;
+
+    // The workload: Zipf-ranked subjects, a purpose each, no category or one of the purpose's.
+    const ranks = zipfRanks(subjects, lookups, random);
+    const lookupKeys: string[] = new Array(lookups);
+    const lookupPurposes: string[] = new Array(lookups);
+    const lookupBits = new Int32Array(lookups);
+    const lookupCategories: (readonly string[])[] = new Array(lookups);
+    // Purpose ids are the same strings every call, as literals in a service's code are.
+    const purposeIds = schema.purposes.map((p) => p.id);
+    const categorySets = schema.purposes.map((p) => [
+      Object.freeze([]),
+      Object.freeze([p.categories[0] as string]),
+    ]);
+    for (let i = 0; i < lookups; i++) {
+      const p = Math.floor(random() * PURPOSES);
+      lookupKeys[i] = keys[ranks[i] as number] as string;
+      lookupPurposes[i] = purposeIds[p] as string;
+      lookupBits[i] = p;
+      lookupCategories[i] = categorySets[p]?.[random() < 0.5 ? 0 : 1] as readonly string[];
+    }
+
+    let sink = 0;
+    const batches = lookups / BATCH;
+    const sdkTimes = new Float64Array(batches * rounds);
+    const mapTimes = new Float64Array(batches * rounds);
+    let sdkTotal = 0;
+    let mapTotal = 0;
+    // Rounds alternate SDK and Map so drift (CPU frequency, GC) hits both alike; the first warms up.
+    for (let r = -1; r < rounds; r++) {
+      for (let b = 0; b < batches; b++) {
+        const from = b * BATCH;
+        const to = from + BATCH;
+        const t0 = process.hrtime.bigint();
+        for (let i = from; i < to; i++)
+          if (table.decide(lookupKeys[i] as string, lookupPurposes[i] as string, lookupCategories[i]).allow)
+            sink++;
+        const t1 = process.hrtime.bigint();
+        if (r >= 0) {
+          sdkTimes[r * batches + b] = Number(t1 - t0) / BATCH;
+          sdkTotal += Number(t1 - t0);
+        }
+        // The report buffer is emptied outside the timed batches, as the client's timer does.
+        if (b % 20 === 19) table.drain();
+      }
+      for (let b = 0; b < batches; b++) {
+        const from = b * BATCH;
+        const to = from + BATCH;
+        const t0 = process.hrtime.bigint();
+        for (let i = from; i < to; i++) {
+          const v = plain.get(lookupKeys[i] as string);
+          if (v !== undefined && (v >> (lookupBits[i] as number)) & 1) sink++;
+        }
+        const t1 = process.hrtime.bigint();
+        if (r >= 0) {
+          mapTimes[r * batches + b] = Number(t1 - t0) / BATCH;
+          mapTotal += Number(t1 - t0);
+        }
+      }
+    }
+    sdkTimes.sort();
+    mapTimes.sort();
+    const sdkP50 = percentile(sdkTimes, 0.5);
+    const sdkP99 = percentile(sdkTimes, 0.99);
+    const mapP50 = percentile(mapTimes, 0.5);
+    const mapP99 = percentile(mapTimes, 0.99);
+    const calls = lookups * rounds;
+    const sdkRate = calls / (sdkTotal / 1e9);
+    const mapRate = calls / (mapTotal / 1e9);
+
+    // node-casbin: the same policy for 10k subjects (the first ones), as a policy file sorted by
+    // subject (a subject's place in it is unrelated to its popularity). `some(allow)` stops at the
+    // first matching line, so casbin's time depends on where the subject is; a denial scans all.
+    const rules: string[][] = [];
+    const casbinKeys = keys.slice(0, casbinSubjects).sort();
+    const maskOf = new Map(keys.slice(0, casbinSubjects).map((k, i) => [k, masks[i] as number]));
+    for (const k of casbinKeys)
+      for (let p = 0; p < PURPOSES; p++)
+        if (((maskOf.get(k) as number) >> p) & 1) rules.push([k, `purpose-${p}`]);
+    const enforcer = await newEnforcer(
+      newModelFromString(
+        "[request_definition]\nr = sub, obj\n[policy_definition]\np = sub, obj\n[policy_effect]\ne = some(where (p.eft == allow))\n[matchers]\nm = r.sub == p.sub && r.obj == p.obj\n",
+      ),
+    );
+    // Loaded into the model in bulk (its CSV adapter takes longer than the whole SDK run).
+    enforcer.getModel().addPolicies("p", "p", rules);
+    const casbinPeer = `node-casbin-${casbinSubjects / 1000}k`;
+    const casbinRanks = zipfRanks(casbinSubjects, casbinCalls + 2, random);
+    const casbinTimes = new Float64Array(casbinCalls);
+    let casbinTotal = 0;
+    for (let i = 0; i < casbinCalls + 2; i++) {
+      const k = casbinRanks[i] as number;
+      const p = Math.floor(random() * PURPOSES);
+      const t0 = process.hrtime.bigint();
+      const allowed = enforcer.enforceSync(keys[k] as string, purposeIds[p] as string);
+      const t1 = process.hrtime.bigint();
+      if (allowed !== (((masks[k] as number) >> p) & 1) > 0)
+        throw new Error("casbin and the SDK disagree on the same policy");
+      if (i >= 2) {
+        casbinTimes[i - 2] = Number(t1 - t0);
+        casbinTotal += Number(t1 - t0);
+      }
+    }
+    casbinTimes.sort();
+    const casbinP50 = percentile(casbinTimes, 0.5);
+    const casbinRate = casbinCalls / (casbinTotal / 1e9);
+
+    // Sanity: the SDK agrees with the masks.
+    for (let i = 0; i < 1000; i++) {
+      const k = ranks[i] as number;
+      const p = lookupBits[i] as number;
+      if (table.decide(keys[k] as string, `purpose-${p}`).allow !== (((masks[k] as number) >> p) & 1) > 0)
+        throw new Error("the SDK table answered against its snapshot");
+    }
+
+    const perMillion = (bytes: number) => round((((bytes + keysBytes) / subjects) * 1e6) / 2 ** 20, 1);
+    const sdkMb = perMillion(tableBytes);
+    const mapMb = perMillion(mapBytes);
+    log(
+      `  SDK decide: p50 ${round(sdkP50)} ns, p99 ${round(sdkP99)} ns, ${Math.round(sdkRate)} decisions/s (${subjects} subjects, ${calls} Zipf lookups)`,
+    );
+    log(`  Map.get:    p50 ${round(mapP50)} ns, p99 ${round(mapP99)} ns, ${Math.round(mapRate)} lookups/s`);
+    log(
+      `  casbin:     p50 ${round(casbinP50 / 1000, 1)} µs (${casbinSubjects} subjects, ${rules.length} policy lines), ${round(casbinRate, 1)} decisions/s`,
+    );
+    log(
+      `  memory per million subjects: SDK ${sdkMb} MiB, Map ${mapMb} MiB (key strings ${perMillion(0)} MiB of it)`,
+    );
+    if (sink < 0) log("unreachable");
+
+    const result = (r: Omit<BenchResult, "bench">): BenchResult => ({ bench: "sdk-decisions", ...r });
+    return [
+      result({
+        metric: "decide_p50",
+        value: round(sdkP50),
+        unit: "ns",
+        peer: "map-get",
+        peerValue: round(mapP50),
+        ratio: round(mapP50 / sdkP50, 3),
+        target: "p50 ≤ 300 ns; ≤ 2× Map.get (ratio ≥ 0.5)",
+      }),
+      result({
+        metric: "decide_p99",
+        value: round(sdkP99),
+        unit: "ns",
+        peer: "map-get",
+        peerValue: round(mapP99),
+        ratio: round(mapP99 / sdkP99, 3),
+      }),
+      result({
+        metric: "decisions_per_second",
+        value: Math.round(sdkRate),
+        unit: "decisions/s",
+        peer: casbinPeer,
+        peerValue: round(casbinRate, 1),
+        ratio: Math.round(sdkRate / casbinRate),
+        target: "≥ 100× casbin",
+      }),
+      result({
+        metric: "decide_p50_vs_casbin",
+        value: round(sdkP50),
+        unit: "ns",
+        peer: casbinPeer,
+        peerValue: Math.round(casbinP50),
+        ratio: Math.round(casbinP50 / sdkP50),
+        target: "≥ 100×",
+      }),
+      result({
+        metric: "memory_per_million_subjects",
+        value: sdkMb,
+        unit: "MiB",
+        peer: "map-get",
+        peerValue: mapMb,
+        ratio: round(mapMb / sdkMb, 3),
+      }),
+    ];
+  },
+};
