@@ -11,11 +11,12 @@ import type { TestApp } from "./helpers.ts";
  */
 
 let t: TestApp;
+let clock: Awaited<ReturnType<typeof buildConsentApp>>["clock"];
 let version: string;
 let n = 0;
 
 beforeAll(async () => {
-  ({ t } = await buildConsentApp());
+  ({ t, clock } = await buildConsentApp());
   version = t.manifest.manifest.version;
 });
 afterAll(async () => {
@@ -75,6 +76,8 @@ describe("policy acceptance at sign-up (CON-1, CON-2, CON-3, CON-4)", () => {
     // The web sign-up page (session cookie): method web, in English.
     const ip = newIp();
     const headers = { "x-forwarded-for": ip, "user-agent": CHROME_LINUX };
+    // The clock is fixed: move it on so this code is the newest message in the outbox.
+    clock.advance(1000);
     const start = await t.app.inject({
       method: "POST",
       url: "/api/v1/accounts/register",
