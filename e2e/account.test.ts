@@ -1,23 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   type Harness,
   hasChromium,
   latestCode,
   registerAccount,
   runAxe,
+  sendSignUpForm,
   seriousViolations,
-  startHarness,
   textOf,
+  useHarness,
 } from "./harness.ts";
 
 describe.runIf(hasChromium)("subject accounts in the browser (ACC-1, ACC-3, ACC-6)", () => {
   let h: Harness;
 
-  beforeAll(async () => {
-    h = await startHarness();
-  }, 240_000);
-  afterAll(async () => {
-    await h?.close();
+  useHarness((started) => {
+    h = started;
   });
 
   it("ACC-1, ACC-3, ACC-6: sign up, verify, sign out, sign in, sessions, revoke, lockout message, report compromise", async () => {
@@ -25,16 +23,12 @@ describe.runIf(hasChromium)("subject accounts in the browser (ACC-1, ACC-3, ACC-
     try {
       await page.goto("/center/account/sign-up");
       await page.getByRole("heading", { level: 1, name: "Create an account" }).waitFor();
-      // CON-2: the policy box is not pre-ticked.
-      const box = page.getByRole("checkbox");
-      expect(await box.isChecked()).toBe(false);
-      await page.getByLabel("Mobile number or email").fill("e2e.player@example.com");
-      await page.getByLabel("Username").fill("e2e_player");
-      await page.locator('input[name="password"]').fill("E2e-Player-Pass-1");
-      await page.getByRole("button", { name: "Send verification code" }).click();
-      await page.getByText("Tick the box to accept the privacy policy").waitFor();
-      await box.check();
-      await page.getByRole("button", { name: "Send verification code" }).click();
+      // CON-2: the policy box is not pre-ticked, and is required.
+      await sendSignUpForm(page, {
+        contact: "e2e.player@example.com",
+        username: "e2e_player",
+        password: "E2e-Player-Pass-1",
+      });
       await page.getByRole("heading", { level: 1, name: "Enter your verification code" }).waitFor();
       await page.getByRole("button", { name: /Send a new code in/ }).waitFor();
       await page.getByLabel("Verification code").fill(await latestCode(h));

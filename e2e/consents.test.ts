@@ -1,15 +1,16 @@
 import { readFile } from "node:fs/promises";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   type Harness,
   hasChromium,
   latestCode,
   registerAccount,
   runAxe,
+  sendSignUpForm,
   seriousViolations,
-  startHarness,
   textOf,
+  useHarness,
 } from "./harness.ts";
 
 /**
@@ -27,11 +28,8 @@ const LOCATION = "Location-based services";
 describe.runIf(hasChromium)("consents page in Chromium (CON-1, CON-2, CON-4, CON-5, CON-12)", () => {
   let h: Harness;
 
-  beforeAll(async () => {
-    h = await startHarness();
-  }, 240_000);
-  afterAll(async () => {
-    await h?.close();
+  useHarness((started) => {
+    h = started;
   });
 
   const myConsents = async (page: Page): Promise<View> => {
@@ -51,16 +49,12 @@ describe.runIf(hasChromium)("consents page in Chromium (CON-1, CON-2, CON-4, CON
       // Sign-up: the policy box is not pre-ticked and is required (CON-2); it says what it covers.
       await page.goto("/center/account/sign-up");
       await page.getByRole("heading", { level: 1, name: "Create an account" }).waitFor();
-      const box = page.getByRole("checkbox");
-      expect(await box.isChecked()).toBe(false);
       expect(await textOf(page.getByTestId("policy-scope"))).toContain("we ask you separately");
-      await page.getByLabel("Mobile number or email").fill("consents.e2e@example.com");
-      await page.getByLabel("Username").fill("consents_e2e");
-      await page.locator('input[name="password"]').fill("Consents-E2e-Pass-1");
-      await page.getByRole("button", { name: "Send verification code" }).click();
-      await page.getByText("Tick the box to accept the privacy policy").waitFor();
-      await box.check();
-      await page.getByRole("button", { name: "Send verification code" }).click();
+      await sendSignUpForm(page, {
+        contact: "consents.e2e@example.com",
+        username: "consents_e2e",
+        password: "Consents-E2e-Pass-1",
+      });
       await page.getByRole("heading", { level: 1, name: "Enter your verification code" }).waitFor();
       await page.getByLabel("Verification code").fill(await latestCode(h));
       await page.getByRole("button", { name: "Verify and create account" }).click();

@@ -34,6 +34,7 @@ import {
   type Locator,
   type Page,
 } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
 import YAML from "yaml";
 import { registerRunSecret, runLogDestination } from "../test/run-log.ts";
 
@@ -175,6 +176,8 @@ export async function defaultManifestWith(change: { disableRecipients?: string[]
  * Start the real server and Chromium. `dev` (default on) turns the dev outbox on (CUSTOS_DEV);
  * `manifest` replaces the default manifest; `outbox` messages are sent (to the dev outbox) first.
  */
+export type HarnessOptions = NonNullable<Parameters<typeof startHarness>[0]>;
+
 export async function startHarness(
   options: {
     dev?: boolean;
@@ -267,6 +270,35 @@ export async function startHarness(
   };
 }
 
+/**
+ * One harness for the tests of the calling file or describe block: started before them (then handed
+ * to `ready`) and closed after them. `options` may be a function, called when the harness starts.
+ */
+export function useHarness(
+  ready: (h: Harness) => void,
+  options?: HarnessOptions | (() => HarnessOptions),
+): void {
+  let started: Harness | undefined;
+  beforeAll(async () => {
+    started = await startHarness(typeof options === "function" ? options() : options);
+    ready(started);
+  }, 240_000);
+  afterAll(async () => {
+    await started?.close();
+  });
+}
+
+/** A server clock at real time plus an offset that a test moves on (e.g. past a code cool-down). */
+export function offsetClock(): { now: () => Date; advance: (ms: number) => void } {
+  let offsetMs = 0;
+  return {
+    now: () => new Date(Date.now() + offsetMs),
+    advance: (ms) => {
+      offsetMs += ms;
+    },
+  };
+}
+
 /** The text a person sees in an element (Playwright's innerText: rendered text, hidden parts left out). */
 export const textOf = (locator: Locator): Promise<string> =>
   // biome-ignore lint/performance/useDomNodeTextContent: this is Playwright's Locator.innerText (visible text), not the DOM property
@@ -282,15 +314,18 @@ export async function latestCode(h: Harness): Promise<string> {
   return code;
 }
 
+/** What a person types into the sign-up form, or what a test registers through the API. */
+export type NewAccount = { contact: string; username: string; password: string };
+
 /**
  * Registers a subject account through the API and verifies its contact with the code from the dev
- * outbox; the request context (a page's or a context's) is then signed in as it.
+ * outbox; the request context (a page's or a context's) is then signed in as it. Returns the subject id.
  */
 export async function registerAccount(
   h: Harness,
   request: APIRequestContext,
-  account: { contact: string; username: string; password: string },
-): Promise<void> {
+  account: NewAccount,
+): Promise<string> {
   const res = await request.post("/api/v1/accounts/register", {
     data: {
       ...account,
@@ -305,4 +340,22 @@ export async function registerAccount(
   });
   if (verified.status() !== 201)
     throw new Error(`verification answered ${verified.status()}: ${await verified.text()}`);
+  return ((await verified.json()) as { subjectId: string }).subjectId;
+}
+
+/**
+ * Fills the sign-up form in `scope` (a page, or the part of it that holds the form) and sends it
+ * twice: first without the policy box, which must start unticked and be required (CON-2), then with
+ * it ticked. The form then asks for the verification code.
+ */
+export async function sendSignUpForm(scope: Page | Locator, account: NewAccount): Promise<void> {
+  const box = scope.getByRole("checkbox");
+  if (await box.isChecked()) throw new Error("the privacy policy box is ticked before the person ticks it");
+  await scope.getByLabel("Mobile number or email").fill(account.contact);
+  await scope.getByLabel("Username").fill(account.username);
+  await scope.locator('input[name="password"]').fill(account.password);
+  await scope.getByRole("button", { name: "Send verification code" }).click();
+  await scope.getByText("Tick the box to accept the privacy policy").waitFor();
+  await box.check();
+  await scope.getByRole("button", { name: "Send verification code" }).click();
 }

@@ -1,16 +1,16 @@
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, hasChromium, runAxe, seriousViolations, startHarness, textOf } from "./harness.ts";
-
-/** The newest verification code in the dev outbox (the harness runs with CUSTOS_DEV on). */
-const latestCode = async (h: Harness): Promise<string> => {
-  const res = await fetch(`${h.baseUrl}/api/v1/dev/outbox?limit=20`);
-  const { messages } = (await res.json()) as { messages: { template: string; body: string }[] };
-  const body = messages.find((m) => m.template === "verification-code")?.body ?? "";
-  const code = /\b(\d{6})\b/.exec(body)?.[1];
-  if (!code) throw new Error("no verification code in the dev outbox");
-  return code;
-};
+import { describe, expect, it } from "vitest";
+import {
+  type Harness,
+  hasChromium,
+  latestCode,
+  offsetClock,
+  registerAccount,
+  runAxe,
+  seriousViolations,
+  textOf,
+  useHarness,
+} from "./harness.ts";
 
 /**
  * ACC-4 in the privacy center: the person's own information, shown only after a fresh "confirm
@@ -19,31 +19,16 @@ const latestCode = async (h: Harness): Promise<string> => {
 describe.runIf(hasChromium)("your personal information in Chromium", () => {
   let h: Harness;
   // Real time plus an offset, to step past the code resend cool-down after registration.
-  let offsetMs = 0;
-  beforeAll(async () => {
-    h = await startHarness({ deps: { clock: { now: () => new Date(Date.now() + offsetMs) } } });
-  }, 240_000);
-  afterAll(async () => {
-    await h?.close();
-  });
+  const serverClock = offsetClock();
+  useHarness(
+    (started) => {
+      h = started;
+    },
+    { deps: { clock: serverClock } },
+  );
 
-  const register = async (page: Page, contact: string, username: string) => {
-    const res = await page.request.post("/api/v1/accounts/register", {
-      data: {
-        contact,
-        username,
-        password: "Mine-Own-Pass-42",
-        policyVersion: h.app.custos.manifest.manifest.version,
-        acceptPolicy: true,
-      },
-    });
-    expect(res.status()).toBe(202);
-    const { verificationId } = (await res.json()) as { verificationId: string };
-    const verified = await page.request.post("/api/v1/accounts/register/verify", {
-      data: { verificationId, code: await latestCode(h) },
-    });
-    expect(verified.status()).toBe(201);
-  };
+  const register = (page: Page, contact: string, username: string) =>
+    registerAccount(h, page.request, { contact, username, password: "Mine-Own-Pass-42" });
 
   it("ACC-4, RR-2: from the account page, confirm with a code to the given email (no phone offered), then see the information by category", async () => {
     const { context, page, problems } = await h.newPage("en-US");
@@ -60,7 +45,7 @@ describe.runIf(hasChromium)("your personal information in Chromium", () => {
       expect(buttons.some((b) => /Send a code to m\S*@example\.com/.test(b))).toBe(true);
       expect(buttons.some((b) => /1\d{2}\*/.test(b))).toBe(false);
       // One code per contact a minute: the registration code went to this email a moment ago.
-      offsetMs += 61_000;
+      serverClock.advance(61_000);
       await dialog.getByRole("button", { name: /Send a code to/ }).click();
       await dialog.getByText("We sent a 6-digit code").waitFor();
       await dialog.getByLabel("6-digit code").fill(await latestCode(h));

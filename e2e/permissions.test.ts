@@ -3,17 +3,17 @@ import { createStaffService } from "@custos/server";
 import { createAuditLedger } from "@custos/store";
 import { generate } from "otplib";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, hasChromium, runAxe, seriousViolations, startHarness, textOf } from "./harness.ts";
-
-/** The newest verification code in the dev outbox (the harness runs with CUSTOS_DEV on). */
-const latestCode = async (h: Harness): Promise<string> => {
-  const res = await fetch(`${h.baseUrl}/api/v1/dev/outbox?limit=20`);
-  const { messages } = (await res.json()) as { messages: { template: string; body: string }[] };
-  const code = /\b(\d{6})\b/.exec(messages.find((m) => m.template === "verification-code")?.body ?? "")?.[1];
-  if (!code) throw new Error("no verification code in the dev outbox");
-  return code;
-};
+import { describe, expect, it } from "vitest";
+import {
+  type Harness,
+  hasChromium,
+  offsetClock,
+  registerAccount,
+  runAxe,
+  seriousViolations,
+  textOf,
+  useHarness,
+} from "./harness.ts";
 
 /**
  * CON-10 in the privacy center: after the app reported a grant and then a revocation of the location
@@ -23,31 +23,17 @@ const latestCode = async (h: Harness): Promise<string> => {
 describe.runIf(hasChromium)("device permissions and SDK switches in Chromium", () => {
   let h: Harness;
   // Real time plus an offset, to step past the one-code-a-minute limit between registrations.
-  let offsetMs = 0;
-  beforeAll(async () => {
-    h = await startHarness({ deps: { clock: { now: () => new Date(Date.now() + offsetMs) } } });
-  }, 240_000);
-  afterAll(async () => {
-    await h?.close();
-  });
+  const serverClock = offsetClock();
+  useHarness(
+    (started) => {
+      h = started;
+    },
+    { deps: { clock: serverClock } },
+  );
 
-  const register = async (page: Page, contact: string, username: string) => {
-    offsetMs += 61_000;
-    const res = await page.request.post("/api/v1/accounts/register", {
-      data: {
-        contact,
-        username,
-        password: "Mine-Own-Pass-42",
-        policyVersion: h.app.custos.manifest.manifest.version,
-        acceptPolicy: true,
-      },
-    });
-    expect(res.status()).toBe(202);
-    const { verificationId } = (await res.json()) as { verificationId: string };
-    const verified = await page.request.post("/api/v1/accounts/register/verify", {
-      data: { verificationId, code: await latestCode(h) },
-    });
-    expect(verified.status()).toBe(201);
+  const register = (page: Page, contact: string, username: string) => {
+    serverClock.advance(61_000);
+    return registerAccount(h, page.request, { contact, username, password: "Mine-Own-Pass-42" });
   };
 
   /** What the app does: report the prompt outcome through the API, with the notice it showed. */
@@ -154,7 +140,7 @@ describe.runIf(hasChromium)("device permissions and SDK switches in Chromium", (
       await page.getByLabel("Password").fill(password);
       await page.getByRole("button", { name: "Continue" }).click();
       const secret = (await textOf(page.getByTestId("totp-secret"))).trim();
-      // The server's clock runs ahead of real time in this file (see offsetMs): codes follow it.
+      // The server's clock runs ahead of real time in this file (see serverClock): codes follow it.
       await page
         .getByLabel("Authenticator code")
         .fill(await generate({ secret, epoch: Math.floor(clock.now().getTime() / 1000) }));

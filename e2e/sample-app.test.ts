@@ -1,13 +1,14 @@
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   type Harness,
   hasChromium,
   latestCode,
   runAxe,
+  sendSignUpForm,
   seriousViolations,
-  startHarness,
   textOf,
+  useHarness,
 } from "./harness.ts";
 
 type PermissionsView = {
@@ -21,11 +22,8 @@ type PermissionsView = {
  */
 describe.runIf(hasChromium)("sample app in Chromium (issue 4, section 8)", () => {
   let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  }, 240_000);
-  afterAll(async () => {
-    await h?.close();
+  useHarness((started) => {
+    h = started;
   });
 
   const axe = async (page: Page, where: string) => {
@@ -50,15 +48,11 @@ describe.runIf(hasChromium)("sample app in Chromium (issue 4, section 8)", () =>
       expect(await page.getByTestId("analytics-tag").getAttribute("data-ran")).toBe("false");
 
       // Sign up: the policy box is not ticked, and nothing is created without it (CON-2).
-      const box = phone.getByRole("checkbox");
-      expect(await box.isChecked()).toBe(false);
-      await phone.getByLabel("Mobile number or email").fill("sample.visitor@example.com");
-      await phone.getByLabel("Username").fill("sample_visitor");
-      await phone.locator('input[name="password"]').fill("Sample-Visitor-42");
-      await phone.getByRole("button", { name: "Send verification code" }).click();
-      await phone.getByText("Tick the box to accept the privacy policy").waitFor();
-      await box.check();
-      await phone.getByRole("button", { name: "Send verification code" }).click();
+      await sendSignUpForm(phone, {
+        contact: "sample.visitor@example.com",
+        username: "sample_visitor",
+        password: "Sample-Visitor-42",
+      });
       await phone.getByRole("textbox", { name: "Verification code" }).waitFor();
       await phone.getByRole("textbox", { name: "Verification code" }).fill(await latestCode(h));
       await phone.getByRole("button", { name: "Verify and start" }).click();
@@ -166,6 +160,10 @@ describe.runIf(hasChromium)("sample app in Chromium (issue 4, section 8)", () =>
       // Accepting it, then the permission: the notice first, then the system prompt; then it works.
       await phone.getByRole("tab", { name: "Nearby" }).click();
       await phone.getByRole("button", { name: "Review the location consent" }).click();
+      // The dialog opens once the purpose and its lists have loaded again.
+      await openConsentDialog(page)
+        .getByRole("heading", { name: /Location-based services/ })
+        .waitFor();
       await openConsentDialog(page).getByRole("button", { name: "I agree" }).click();
       await notice.waitFor();
       expect(await notice.getAttribute("data-permission")).toBe("location");

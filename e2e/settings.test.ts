@@ -3,21 +3,19 @@ import os from "node:os";
 import path from "node:path";
 import { loadConfig } from "@custos/server";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, hasChromium, runAxe, seriousViolations, startHarness, textOf } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import {
+  type Harness,
+  hasChromium,
+  registerAccount,
+  runAxe,
+  seriousViolations,
+  textOf,
+  useHarness,
+} from "./harness.ts";
 
 const SERVICE_KEY = "e2e-settings-service-key-0123456789";
 const service = { "x-custos-service-key": SERVICE_KEY };
-
-/** The newest verification code in the dev outbox (the harness runs with CUSTOS_DEV on). */
-const latestCode = async (h: Harness): Promise<string> => {
-  const res = await fetch(`${h.baseUrl}/api/v1/dev/outbox?limit=20`);
-  const { messages } = (await res.json()) as { messages: { template: string; body: string }[] };
-  const body = messages.find((m) => m.template === "verification-code")?.body ?? "";
-  const code = /\b(\d{6})\b/.exec(body)?.[1];
-  if (!code) throw new Error("no verification code in the dev outbox");
-  return code;
-};
 
 /**
  * CON-8 and CON-15 in the privacy center: a player turns personalised ads off (the decision API then
@@ -25,24 +23,27 @@ const latestCode = async (h: Harness): Promise<string> => {
  */
 describe.runIf(hasChromium)("personalisation settings in Chromium", () => {
   let h: Harness;
-  beforeAll(async () => {
+  useHarness(
+    (started) => {
+      h = started;
+    },
     // The harness's configuration plus one service key, for the app backend this test plays.
-    const config = loadConfig({
-      HOST: "127.0.0.1",
-      PORT: "0",
-      CUSTOS_DEV: "1",
-      CUSTOS_DATA_DIR: path.join(os.tmpdir(), `custos-e2e-settings-${randomBytes(4).toString("hex")}`),
-      LOG_LEVEL: "silent",
-      RATE_LIMIT_MAX: "100000",
-      CUSTOS_SERVICE_KEYS: JSON.stringify([
-        { name: "game-server", keyHash: createHash("sha256").update(SERVICE_KEY).digest("hex") },
-      ]),
-    });
-    h = await startHarness({ deps: { config } });
-  }, 240_000);
-  afterAll(async () => {
-    await h?.close();
-  });
+    () => ({
+      deps: {
+        config: loadConfig({
+          HOST: "127.0.0.1",
+          PORT: "0",
+          CUSTOS_DEV: "1",
+          CUSTOS_DATA_DIR: path.join(os.tmpdir(), `custos-e2e-settings-${randomBytes(4).toString("hex")}`),
+          LOG_LEVEL: "silent",
+          RATE_LIMIT_MAX: "100000",
+          CUSTOS_SERVICE_KEYS: JSON.stringify([
+            { name: "game-server", keyHash: createHash("sha256").update(SERVICE_KEY).digest("hex") },
+          ]),
+        }),
+      },
+    }),
+  );
 
   const post = async (url: string, data: unknown) => {
     const res = await fetch(`${h.baseUrl}${url}`, {
@@ -65,24 +66,8 @@ describe.runIf(hasChromium)("personalisation settings in Chromium", () => {
   };
 
   /** Registers through the API in the page's context (so its browser is signed in); returns the subject. */
-  const register = async (page: Page, contact: string, username: string): Promise<string> => {
-    const res = await page.request.post("/api/v1/accounts/register", {
-      data: {
-        contact,
-        username,
-        password: "Mine-Own-Pass-42",
-        policyVersion: h.app.custos.manifest.manifest.version,
-        acceptPolicy: true,
-      },
-    });
-    expect(res.status()).toBe(202);
-    const { verificationId } = (await res.json()) as { verificationId: string };
-    const verified = await page.request.post("/api/v1/accounts/register/verify", {
-      data: { verificationId, code: await latestCode(h) },
-    });
-    expect(verified.status()).toBe(201);
-    return ((await verified.json()) as { subjectId: string }).subjectId;
-  };
+  const register = (page: Page, contact: string, username: string): Promise<string> =>
+    registerAccount(h, page.request, { contact, username, password: "Mine-Own-Pass-42" });
 
   it("CON-8, CON-15: turn personalised ads off (decisions deny), see the inferred tags, delete one and all; axe in en and zh-CN", async () => {
     const { context, page, problems } = await h.newPage("en-US");

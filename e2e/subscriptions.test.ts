@@ -1,6 +1,14 @@
 import type { APIRequestContext } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, hasChromium, runAxe, seriousViolations, startHarness, textOf } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import {
+  type Harness,
+  hasChromium,
+  registerAccount,
+  runAxe,
+  seriousViolations,
+  textOf,
+  useHarness,
+} from "./harness.ts";
 
 /**
  * CON-9 in the privacy center: a switch per marketing channel; unsubscribing SMS there makes a
@@ -9,11 +17,8 @@ import { type Harness, hasChromium, runAxe, seriousViolations, startHarness, tex
  */
 describe.runIf(hasChromium)("marketing subscriptions in Chromium", () => {
   let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  }, 240_000);
-  afterAll(async () => {
-    await h?.close();
+  useHarness((started) => {
+    h = started;
   });
 
   type Outbox = { messages: { template: string; channel: string; body: string }[] };
@@ -21,27 +26,8 @@ describe.runIf(hasChromium)("marketing subscriptions in Chromium", () => {
     ((await (await fetch(`${h.baseUrl}/api/v1/dev/outbox?limit=50`)).json()) as Outbox).messages;
 
   /** Registers through the API (the request context is then signed in) and returns the subject id. */
-  const register = async (request: APIRequestContext, contact: string, username: string) => {
-    const res = await request.post("/api/v1/accounts/register", {
-      data: {
-        contact,
-        username,
-        password: "Subscribe-Pass-42",
-        policyVersion: h.app.custos.manifest.manifest.version,
-        acceptPolicy: true,
-      },
-    });
-    expect(res.status()).toBe(202);
-    const { verificationId } = (await res.json()) as { verificationId: string };
-    const body = (await outbox()).find((m) => m.template === "verification-code")?.body ?? "";
-    const code = /\b(\d{6})\b/.exec(body)?.[1];
-    const verified = await request.post("/api/v1/accounts/register/verify", {
-      data: { verificationId, code },
-    });
-    expect(verified.status()).toBe(201);
-    const me = await request.get("/api/v1/me");
-    return ((await me.json()) as { subjectId: string }).subjectId;
-  };
+  const register = (request: APIRequestContext, contact: string, username: string) =>
+    registerAccount(h, request, { contact, username, password: "Subscribe-Pass-42" });
 
   /** What a service would be told for a marketing message to this subject on this channel. */
   const decideMarketing = async (subjectId: string, channel: string) => {

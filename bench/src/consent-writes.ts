@@ -3,6 +3,7 @@ import {
   type ConsentEventInput,
   type ConsentEventsTable,
   consentEventHash,
+  consentEventRow,
   createConsentLedger,
   createTestDatabase,
   type Database,
@@ -51,22 +52,7 @@ function makeEvent(subjects: readonly string[]): ConsentEventInput {
 
 /** The same row as the ledger stores, with a hash but no chain (prev_hash = 32 zero bytes). */
 function plainRow(e: ConsentEventInput) {
-  const occurredAt = e.occurredAt ?? new Date();
-  const row = {
-    subjectId: e.subjectId,
-    targetKind: e.targetKind,
-    targetId: e.targetId,
-    state: e.state,
-    noticeVersion: e.noticeVersion,
-    fingerprint: e.fingerprint,
-    language: e.language,
-    method: e.method,
-    actor: e.actor,
-    actorId: null,
-    reason: null,
-    basis: null,
-    occurredAt,
-  };
+  const row = consentEventRow(e);
   const prev = Buffer.alloc(32);
   return {
     subject_id: row.subjectId,
@@ -78,10 +64,10 @@ function plainRow(e: ConsentEventInput) {
     language: row.language,
     method: row.method,
     actor: row.actor,
-    actor_id: null,
-    reason: null,
-    basis: null,
-    occurred_at: occurredAt,
+    actor_id: row.actorId,
+    reason: row.reason,
+    basis: row.basis,
+    occurred_at: row.occurredAt,
     prev_hash: prev,
     hash: consentEventHash(prev, row),
   };

@@ -1,13 +1,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { httpLoad } from "./http-load.ts";
-import { startProcess } from "./processes.ts";
+import { startCustos, startHelloWorld } from "./processes.ts";
 import type { Benchmark } from "./types.ts";
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const listening = /listening on (http:\/\/127\.0\.0\.1:\d+)/;
 
 /**
  * Custos `GET /healthz` against a bare Fastify hello-world, one after the other in the same run,
@@ -20,13 +16,7 @@ export const healthzBenchmark: Benchmark = {
     const durationSeconds = quick ? 3 : 10;
     const connections = 50;
 
-    const peer = await startProcess(
-      process.execPath,
-      [path.join(repoRoot, "bench/src/peers/hello-fastify.mjs")],
-      {
-        ready: listening,
-      },
-    );
+    const peer = await startHelloWorld();
     let peerLoad: Awaited<ReturnType<typeof httpLoad>>;
     try {
       const url = `${peer.match[1]}/`;
@@ -38,22 +28,7 @@ export const healthzBenchmark: Benchmark = {
     log(`  hello-world: ${Math.round(peerLoad.requestsPerSecond)} req/s, p99 ${peerLoad.p99Ms} ms`);
 
     const dataDir = await mkdtemp(path.join(tmpdir(), "custos-bench-"));
-    const server = await startProcess(
-      process.execPath,
-      [
-        path.join(repoRoot, "apps/cli/bin/custos.mjs"),
-        "start",
-        "--port",
-        "0",
-        "--data-dir",
-        dataDir,
-        "--no-demo",
-      ],
-      {
-        ready: /API docs:\s+(http:\/\/127\.0\.0\.1:\d+)/,
-        env: { LOG_LEVEL: "warn", RATE_LIMIT_MAX: "100000000" },
-      },
-    );
+    const server = await startCustos(dataDir, { LOG_LEVEL: "warn", RATE_LIMIT_MAX: "100000000" });
     let load: Awaited<ReturnType<typeof httpLoad>>;
     try {
       const url = `${server.match[1]}/healthz`;

@@ -2,7 +2,6 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { policyFingerprint, purposeFingerprint, switchFingerprint } from "@custos/core";
 import { loadDefaultManifest, type Manifest } from "@custos/manifest";
 import {
@@ -13,10 +12,10 @@ import {
   POLICY_TARGET_ID,
 } from "@custos/store";
 import autocannon from "autocannon";
-import { startProcess } from "./processes.ts";
+import { type LoadResult, loadResult } from "./http-load.ts";
+import { startCustos, startHelloWorld } from "./processes.ts";
 import type { Benchmark, BenchResult } from "./types.ts";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const SERVICE_KEY_HEADER = "x-custos-service-key";
 
 /**
@@ -142,7 +141,7 @@ function rotate(bodies: readonly string[]) {
   };
 }
 
-type Load = { requestsPerSecond: number; p50Ms: number; p99Ms: number; errors: number; non2xx: number };
+type Load = LoadResult;
 
 async function load(
   url: string,
@@ -167,13 +166,7 @@ async function load(
     // subjects (every connection walking the same list would ask about one subject 50 times in a row).
     ...(options.bodies ? { requests: [{ setupRequest: rotate(options.bodies) }] } : {}),
   });
-  return {
-    requestsPerSecond: result.requests.average,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    errors: result.errors,
-    non2xx: result.non2xx,
-  };
+  return loadResult(result);
 }
 
 function describe(name: string, l: Load): string {
@@ -197,11 +190,7 @@ export const httpDecisionsBenchmark: Benchmark = {
     const manifest = (await loadDefaultManifest()).manifest;
 
     // The peer: peak, then (once the Custos peak is known) the same fixed rate.
-    const peer = await startProcess(
-      process.execPath,
-      [path.join(repoRoot, "bench/src/peers/hello-fastify.mjs")],
-      { ready: /listening on (http:\/\/127\.0\.0\.1:\d+)/ },
-    );
+    const peer = await startHelloWorld();
     const peerUrl = `${peer.match[1]}/`;
     let peerPeak: Load;
     try {
@@ -222,27 +211,12 @@ export const httpDecisionsBenchmark: Benchmark = {
       const subjectIds = await seed(manifest, dataDir, log);
       const key = randomBytes(32).toString("base64url");
       const keyHash = createHash("sha256").update(key, "utf8").digest("hex");
-      const server = await startProcess(
-        process.execPath,
-        [
-          path.join(repoRoot, "apps/cli/bin/custos.mjs"),
-          "start",
-          "--port",
-          "0",
-          "--data-dir",
-          dataDir,
-          "--no-demo",
-        ],
-        {
-          ready: /API docs:\s+(http:\/\/127\.0\.0\.1:\d+)/,
-          env: {
-            LOG_LEVEL: "warn",
-            RATE_LIMIT_MAX: "100000000",
-            CUSTOS_SERVICE_RATE_LIMIT_MAX: "100000000",
-            CUSTOS_SERVICE_KEYS: JSON.stringify([{ name: "bench-service", keyHash }]),
-          },
-        },
-      );
+      const server = await startCustos(dataDir, {
+        LOG_LEVEL: "warn",
+        RATE_LIMIT_MAX: "100000000",
+        CUSTOS_SERVICE_RATE_LIMIT_MAX: "100000000",
+        CUSTOS_SERVICE_KEYS: JSON.stringify([{ name: "bench-service", keyHash }]),
+      });
       try {
         const base = server.match[1] as string;
         const headers = { "content-type": "application/json", [SERVICE_KEY_HEADER]: key };

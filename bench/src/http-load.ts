@@ -28,6 +28,11 @@ export async function httpLoad(
     body: options.body,
     headers: options.headers,
   });
+  return loadResult(result);
+}
+
+/** Mean requests/s, latency percentiles and failures of an autocannon run. */
+export function loadResult(result: autocannon.Result): LoadResult {
   return {
     requestsPerSecond: result.requests.average,
     p50Ms: result.latency.p50,

@@ -1,5 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+type Started = Awaited<ReturnType<typeof startProcess>>;
 
 /**
  * Starts a child process and waits until it prints a line matching `ready`, returning the match.
@@ -46,4 +52,28 @@ export async function startProcess(
     clearTimeout(timer);
   };
   return { child, match, stop };
+}
+
+/** The bare Fastify hello-world the HTTP benchmarks compare with; `match[1]` is its base URL. */
+export function startHelloWorld(): Promise<Started> {
+  return startProcess(process.execPath, [path.join(repoRoot, "bench/src/peers/hello-fastify.mjs")], {
+    ready: /listening on (http:\/\/127\.0\.0\.1:\d+)/,
+  });
+}
+
+/** `custos start` on a free port, without demo data, in `dataDir`; `match[1]` is its base URL. */
+export function startCustos(dataDir: string, env: NodeJS.ProcessEnv): Promise<Started> {
+  return startProcess(
+    process.execPath,
+    [
+      path.join(repoRoot, "apps/cli/bin/custos.mjs"),
+      "start",
+      "--port",
+      "0",
+      "--data-dir",
+      dataDir,
+      "--no-demo",
+    ],
+    { ready: /API docs:\s+(http:\/\/127\.0\.0\.1:\d+)/, env },
+  );
 }

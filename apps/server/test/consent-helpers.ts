@@ -1,6 +1,6 @@
 import { fixedClock } from "@custos/core";
 import type { FastifyInstance } from "fastify";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { hashServiceKey, SERVICE_KEY_HEADER } from "../src/consent/service-auth.ts";
 import { bearer, register, setTick } from "./accounts-helpers.ts";
 import { buildTestApp, type TestApp } from "./helpers.ts";
@@ -22,6 +22,24 @@ export async function buildConsentApp(): Promise<{ t: TestApp; clock: ReturnType
   });
   setTick(() => clock.advance(1000));
   return { t, clock };
+}
+
+/**
+ * One consent app for a whole test file: built before its tests (then handed to `ready`, which
+ * keeps what it needs) and closed after them.
+ */
+export function useConsentApp(
+  ready: (app: { t: TestApp; clock: ReturnType<typeof fixedClock>; version: string }) => void,
+): void {
+  let built: TestApp | undefined;
+  beforeAll(async () => {
+    const { t, clock } = await buildConsentApp();
+    built = t;
+    ready({ t, clock, version: t.manifest.manifest.version });
+  });
+  afterAll(async () => {
+    await built?.close();
+  });
 }
 
 let n = 0;

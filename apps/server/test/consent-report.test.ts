@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ConsentReportPoint } from "../src/consent/consent-report-routes.ts";
 import { buildStaffTestApp, type StaffTestApp, type StaffUser } from "./staff-helpers.ts";
 
 /**
@@ -7,15 +8,7 @@ import { buildStaffTestApp, type StaffTestApp, type StaffUser } from "./staff-he
  * aggregates only (no subject ids), for staff with `report.read` (CON-1, CON-5, SEC-3).
  */
 
-type Point = {
-  bucket: string;
-  given: number;
-  refused: number;
-  withdrawn: number;
-  asked: number;
-  gave: number;
-  givenRate: number | null;
-};
+type Point = ConsentReportPoint;
 type Report = {
   from: string;
   to: string;

@@ -1,18 +1,12 @@
 import { createConsentLedger } from "@custos/store";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildConsentApp, decideOne, newPlayer, postConsent, serviceHeaders } from "./consent-helpers.ts";
+import { describe, expect, it } from "vitest";
+import { decideOne, newPlayer, postConsent, serviceHeaders, useConsentApp } from "./consent-helpers.ts";
 import type { TestApp } from "./helpers.ts";
 
 let t: TestApp;
 let version: string;
 
-beforeAll(async () => {
-  ({ t } = await buildConsentApp());
-  version = t.manifest.manifest.version;
-});
-afterAll(async () => {
-  await t?.close();
-});
+useConsentApp((app) => ({ t, version } = app));
 
 type View = {
   noticeVersion: string;

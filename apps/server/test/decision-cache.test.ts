@@ -2,9 +2,15 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fixedClock, purposeFingerprint } from "@custos/core";
+import { fixedClock } from "@custos/core";
 import type { Manifest } from "@custos/manifest";
-import { createAuditLedger, createConsentLedger, type Database, openDatabase } from "@custos/store";
+import {
+  createAuditLedger,
+  createConsentLedger,
+  type Database,
+  openDatabase,
+  purposeConsentEvent,
+} from "@custos/store";
 import type { FastifyInstance } from "fastify";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,7 +19,7 @@ import { createConsentChanges } from "../src/consent/consent-changes.ts";
 import { createConsentService } from "../src/consent/consent-service.ts";
 import { hashServiceKey } from "../src/consent/service-auth.ts";
 import { startServer } from "../src/start.ts";
-import { SERVICE_KEY, serviceHeaders } from "./consent-helpers.ts";
+import { decideOne, SERVICE_KEY, serviceHeaders } from "./consent-helpers.ts";
 import { buildTestApp, type TestApp } from "./helpers.ts";
 
 /**
@@ -22,22 +28,6 @@ import { buildTestApp, type TestApp } from "./helpers.ts";
  */
 
 const serviceKeys = JSON.stringify([{ name: "game-server", keyHash: hashServiceKey(SERVICE_KEY) }]);
-
-type Decision = { allow: boolean; reason: string };
-
-async function decide(
-  app: FastifyInstance,
-  body: { subjectId: string; purposeId: string; categories?: string[] },
-): Promise<Decision> {
-  const res = await app.inject({
-    method: "POST",
-    url: "/api/v1/decisions",
-    headers: serviceHeaders,
-    payload: body,
-  });
-  expect(res.statusCode, res.body).toBe(200);
-  return res.json() as Decision;
-}
 
 /** A consent decision relayed by the app backend: one request, as the subject's own act. */
 async function relayConsent(app: FastifyInstance, subjectId: string, purposeId: string, state: string) {
@@ -64,20 +54,8 @@ async function appendElsewhere(
   subjectId: string,
   state: "given" | "withdrawn",
 ) {
-  const purpose = manifest.purposes.find((p) => p.id === "surveys");
-  if (!purpose) throw new Error("the default manifest has no surveys purpose");
   await createConsentLedger({ db: database.db }).append(database.db, [
-    {
-      subjectId,
-      targetKind: "purpose",
-      targetId: "surveys",
-      state,
-      noticeVersion: manifest.version,
-      fingerprint: purposeFingerprint(purpose),
-      language: "en",
-      method: "app",
-      actor: "self",
-    },
+    purposeConsentEvent(manifest, subjectId, "surveys", state),
   ]);
 }
 
@@ -119,40 +97,46 @@ describe("decision state cache (CON-5)", () => {
   it("CON-5: a withdrawal is seen by the very next decision, though the state was cached", async () => {
     const subjectId = randomUUID();
     await relayConsent(t.app, subjectId, "surveys", "given");
-    expect(await decide(t.app, surveys(subjectId))).toMatchObject({ allow: true, reason: "consent-given" });
+    expect(await decideOne(t.app, surveys(subjectId))).toMatchObject({
+      allow: true,
+      reason: "consent-given",
+    });
     const before = t.app.custos.consent.cacheStats();
-    expect(await decide(t.app, surveys(subjectId))).toMatchObject({ allow: true });
+    expect(await decideOne(t.app, surveys(subjectId))).toMatchObject({ allow: true });
     // The second decision came from the cache, not the database.
     expect(t.app.custos.consent.cacheStats().hits).toBe(before.hits + 1);
 
     await relayConsent(t.app, subjectId, "surveys", "withdrawn");
-    expect(await decide(t.app, surveys(subjectId))).toMatchObject({
+    expect(await decideOne(t.app, surveys(subjectId))).toMatchObject({
       allow: false,
       reason: "consent-withdrawn",
     });
     await relayConsent(t.app, subjectId, "surveys", "given");
-    expect(await decide(t.app, surveys(subjectId))).toMatchObject({ allow: true });
+    expect(await decideOne(t.app, surveys(subjectId))).toMatchObject({ allow: true });
   });
 
   it("CON-5: a subject id in upper case is the same subject, for decisions and for invalidation", async () => {
     const subjectId = randomUUID();
     const upper = subjectId.toUpperCase();
     await relayConsent(t.app, subjectId, "surveys", "given");
-    expect(await decide(t.app, surveys(subjectId))).toMatchObject({ allow: true });
-    expect(await decide(t.app, surveys(upper))).toMatchObject({ allow: true });
+    expect(await decideOne(t.app, surveys(subjectId))).toMatchObject({ allow: true });
+    expect(await decideOne(t.app, surveys(upper))).toMatchObject({ allow: true });
     await relayConsent(t.app, upper, "surveys", "withdrawn");
-    expect(await decide(t.app, surveys(subjectId))).toMatchObject({
+    expect(await decideOne(t.app, surveys(subjectId))).toMatchObject({
       allow: false,
       reason: "consent-withdrawn",
     });
-    expect(await decide(t.app, surveys(upper))).toMatchObject({ allow: false, reason: "consent-withdrawn" });
+    expect(await decideOne(t.app, surveys(upper))).toMatchObject({
+      allow: false,
+      reason: "consent-withdrawn",
+    });
   });
 
   it("CON-8: switching a setting off through the service denies the next decision", async () => {
     const subjectId = randomUUID();
     await relayConsent(t.app, subjectId, "personalised-content", "given");
     const item = { subjectId, purposeId: "personalised-content", categories: ["device"] };
-    expect(await decide(t.app, item)).toMatchObject({ allow: true });
+    expect(await decideOne(t.app, item)).toMatchObject({ allow: true });
     await t.app.custos.consent.recordSwitch(subjectId, {
       kind: "setting",
       id: "personalised-content",
@@ -160,20 +144,20 @@ describe("decision state cache (CON-5)", () => {
       language: "en",
       method: "app",
     });
-    expect(await decide(t.app, item)).toMatchObject({ allow: false, reason: "setting-off" });
+    expect(await decideOne(t.app, item)).toMatchObject({ allow: false, reason: "setting-off" });
   });
 
   it("CON-5: a change committed by another instance invalidates when its notification arrives", async () => {
     const subjectId = randomUUID();
     await relayConsent(t.app, subjectId, "surveys", "given");
-    expect(await decide(t.app, surveys(subjectId))).toMatchObject({ allow: true });
+    expect(await decideOne(t.app, surveys(subjectId))).toMatchObject({ allow: true });
 
     await appendElsewhere(t.database, t.manifest.manifest, subjectId, "withdrawn");
     // Until the notification arrives this instance cannot know (the cache is really in use)…
-    expect(await decide(t.app, surveys(subjectId))).toMatchObject({ allow: true });
+    expect(await decideOne(t.app, surveys(subjectId))).toMatchObject({ allow: true });
     // …and the PostgreSQL bridge delivers it as a remote change on the same feed.
     t.app.custos.consentChanges.publishRemote([subjectId]);
-    expect(await decide(t.app, surveys(subjectId))).toMatchObject({
+    expect(await decideOne(t.app, surveys(subjectId))).toMatchObject({
       allow: false,
       reason: "consent-withdrawn",
     });
@@ -184,20 +168,20 @@ describe("decision state cache (CON-5)", () => {
     const b = randomUUID();
     for (const id of [a, b]) {
       await relayConsent(t.app, id, "surveys", "given");
-      expect(await decide(t.app, surveys(id))).toMatchObject({ allow: true });
+      expect(await decideOne(t.app, surveys(id))).toMatchObject({ allow: true });
       await appendElsewhere(t.database, t.manifest.manifest, id, "withdrawn");
     }
     t.app.custos.consentChanges.markGap();
-    expect(await decide(t.app, surveys(a))).toMatchObject({ allow: false });
+    expect(await decideOne(t.app, surveys(a))).toMatchObject({ allow: false });
 
     // b's notification is lost and b was cached again before the change: at most the TTL.
     await appendElsewhere(t.database, t.manifest.manifest, b, "given");
-    expect(await decide(t.app, surveys(b))).toMatchObject({ allow: true });
+    expect(await decideOne(t.app, surveys(b))).toMatchObject({ allow: true });
     await appendElsewhere(t.database, t.manifest.manifest, b, "withdrawn");
     clock.advance(29_000);
-    expect(await decide(t.app, surveys(b))).toMatchObject({ allow: true });
+    expect(await decideOne(t.app, surveys(b))).toMatchObject({ allow: true });
     clock.advance(2_000);
-    expect(await decide(t.app, surveys(b))).toMatchObject({ allow: false, reason: "consent-withdrawn" });
+    expect(await decideOne(t.app, surveys(b))).toMatchObject({ allow: false, reason: "consent-withdrawn" });
   });
 
   it("CON-5: a state read while the subject changed answers that request but is not cached", async () => {
@@ -298,7 +282,7 @@ describe("decision audit: evidence before the answer, allow counts in memory", (
 
   it("SEC-4: concurrent denials are each in the audit log when their answers arrive", async () => {
     const subjects = Array.from({ length: 20 }, () => randomUUID());
-    const answers = await Promise.all(subjects.map((subjectId) => decide(t.app, surveys(subjectId))));
+    const answers = await Promise.all(subjects.map((subjectId) => decideOne(t.app, surveys(subjectId))));
     expect(answers.every((a) => !a.allow && a.reason === "consent-missing")).toBe(true);
     for (const subjectId of subjects) expect(await auditedDecisions(t.database, subjectId)).toBe(1);
   });
@@ -306,7 +290,7 @@ describe("decision audit: evidence before the answer, allow counts in memory", (
   it("SEC-4: allowed decisions are counted in memory and written within the flush interval", async () => {
     const before = await countedDecisions(t.database, "anti-cheat");
     for (let i = 0; i < 5; i++)
-      await decide(t.app, { subjectId: randomUUID(), purposeId: "anti-cheat", categories: ["device"] });
+      await decideOne(t.app, { subjectId: randomUUID(), purposeId: "anti-cheat", categories: ["device"] });
     // Not one write per decision: nothing yet (unless a flush just ran), all of them shortly.
     const deadline = Date.now() + 5000;
     let now = await countedDecisions(t.database, "anti-cheat");

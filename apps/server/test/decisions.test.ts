@@ -1,20 +1,17 @@
 import type { Manifest } from "@custos/manifest";
 import { createAuditLedger, createConsentLedger, invalidateChangedConsents } from "@custos/store";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createConsentService } from "../src/consent/consent-service.ts";
-import { buildConsentApp, decideOne, newPlayer, postConsent, serviceHeaders } from "./consent-helpers.ts";
+import { decideOne, newPlayer, postConsent, serviceHeaders, useConsentApp } from "./consent-helpers.ts";
 import type { TestApp } from "./helpers.ts";
 
 let t: TestApp;
 let manifest: Manifest;
 
-beforeAll(async () => {
-  ({ t } = await buildConsentApp());
+useConsentApp((app) => {
+  t = app.t;
   manifest = t.manifest.manifest;
-});
-afterAll(async () => {
-  await t?.close();
 });
 
 async function auditRows(subjectId: string) {

@@ -1,4 +1,3 @@
-import type { AddressInfo } from "node:net";
 import { fixedClock } from "@custos/core";
 import {
   createJobQueue,
@@ -9,56 +8,10 @@ import {
   envKeyProvider,
 } from "@custos/store";
 import { createTransport } from "nodemailer";
-import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNotifier, DELIVER_JOB } from "../src/notifications/notifier.ts";
 import { buildTestApp } from "./helpers.ts";
-
-type Received = { from: string; to: string[]; data: string };
-
-/** A real SMTP server on a random local port; `reject` makes it refuse every recipient. */
-async function startSmtp(options: { reject?: boolean } = {}) {
-  const received: Received[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS", "AUTH"],
-    logger: false,
-    onRcptTo(_address, _session, callback) {
-      if (options.reject)
-        return callback(Object.assign(new Error("mailbox unavailable"), { responseCode: 550 }));
-      callback();
-    },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: Buffer) => chunks.push(c));
-      stream.on("end", () => {
-        received.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
-          to: session.envelope.rcptTo.map((r) => r.address),
-          data: Buffer.concat(chunks).toString("utf8"),
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    received,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() - start > timeoutMs) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { startSmtp, waitFor } from "./smtp-helpers.ts";
 
 describe("notifier", () => {
   let smtp: Awaited<ReturnType<typeof startSmtp>>;

@@ -1,18 +1,13 @@
 import { createHash } from "node:crypto";
 import type { Language } from "@custos/manifest";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildConsentApp, decideOne, newPlayer, postConsent, serviceHeaders } from "./consent-helpers.ts";
+import { describe, expect, it } from "vitest";
+import { decideOne, newPlayer, postConsent, serviceHeaders, useConsentApp } from "./consent-helpers.ts";
 import type { TestApp } from "./helpers.ts";
 
 let t: TestApp;
 
-beforeAll(async () => {
-  ({ t } = await buildConsentApp());
-});
-afterAll(async () => {
-  await t?.close();
-});
+useConsentApp((app) => ({ t } = app));
 
 /** SHA-256 of the exact notice text, as the app computes it from the text it showed. */
 const noticeHash = (permissionId: string, lang: Language) => {

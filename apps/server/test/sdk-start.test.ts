@@ -107,6 +107,17 @@ afterAll(async () => {
   await t?.close();
 });
 
+/** The player gives the separate consent sdk-advertising needs (personalised-ads), in the app. */
+async function giveAdsConsent(headers: Record<string, string>): Promise<void> {
+  await postConsent(t.app, headers, {
+    purposeId: "personalised-ads",
+    state: "given",
+    noticeVersion: t.manifest.manifest.version,
+    language: "en",
+    method: "app",
+  });
+}
+
 describe("third-party SDK start checks (CON-16)", () => {
   it("CON-16: sdk-advertising is refused without personalised-ads consent (audited), and allowed once it is given", async () => {
     const p = await newPlayer(t);
@@ -129,13 +140,7 @@ describe("third-party SDK start checks (CON-16)", () => {
       }),
     );
 
-    await postConsent(t.app, p.headers, {
-      purposeId: "personalised-ads",
-      state: "given",
-      noticeVersion: t.manifest.manifest.version,
-      language: "en",
-      method: "app",
-    });
+    await giveAdsConsent(p.headers);
     expect(await mayStart("sdk-advertising", p.subjectId)).toEqual({
       sdkId: "sdk-advertising",
       start: true,
@@ -166,13 +171,7 @@ describe("third-party SDK start checks (CON-16)", () => {
 
   it("CON-16: a switched-off SDK is refused even with consent; only the admin or the privacy officer flips the switch, audited", async () => {
     const p = await newPlayer(t);
-    await postConsent(t.app, p.headers, {
-      purposeId: "personalised-ads",
-      state: "given",
-      noticeVersion: t.manifest.manifest.version,
-      language: "en",
-      method: "app",
-    });
+    await giveAdsConsent(p.headers);
     expect((await mayStart("sdk-advertising", p.subjectId)).start).toBe(true);
 
     const agent = await putSwitch("support-agent", "sdk-advertising", {

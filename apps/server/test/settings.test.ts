@@ -1,9 +1,9 @@
 import { createHmac, hkdfSync } from "node:crypto";
 import { createConsentLedger } from "@custos/store";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DEV_PSEUDONYM_SECRET } from "../src/config.ts";
-import { buildConsentApp, decideOne, newPlayer, postConsent, serviceHeaders } from "./consent-helpers.ts";
+import { decideOne, newPlayer, postConsent, serviceHeaders, useConsentApp } from "./consent-helpers.ts";
 import type { TestApp } from "./helpers.ts";
 
 /** Personal settings and personalisation over HTTP (CON-8, CON-15). */
@@ -11,13 +11,7 @@ import type { TestApp } from "./helpers.ts";
 let t: TestApp;
 let version: string;
 
-beforeAll(async () => {
-  ({ t } = await buildConsentApp());
-  version = t.manifest.manifest.version;
-});
-afterAll(async () => {
-  await t?.close();
-});
+useConsentApp((app) => ({ t, version } = app));
 
 type SettingsView = {
   noticeVersion: string;

@@ -1,14 +1,14 @@
-import type { AddressInfo } from "node:net";
 import { fixedClock } from "@custos/core";
 import { createConsentLedger } from "@custos/store";
-import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, DEV_SMS_WEBHOOK_SECRET, loadConfig } from "../src/config.ts";
 import { hashServiceKey } from "../src/consent/service-auth.ts";
 import { SMS_SIGNATURE_HEADER, signWebhookBody } from "../src/consent/sms-reply.ts";
+import type { SubscriptionsView } from "../src/consent/subscription-service.ts";
 import { bearer, CHROME_LINUX, login, newIp, outbox } from "./accounts-helpers.ts";
 import { SERVICE_KEY, serviceHeaders } from "./consent-helpers.ts";
 import { buildTestApp, type TestApp } from "./helpers.ts";
+import { startSmtp, waitFor } from "./smtp-helpers.ts";
 
 /**
  * CON-9: marketing subscriptions per channel, with three ways out: the privacy-center switch, an SMS
@@ -18,48 +18,6 @@ import { buildTestApp, type TestApp } from "./helpers.ts";
 
 const WEBHOOK_SECRET = "test-sms-webhook-secret-0123456789abcdef";
 const PUBLIC = "http://custos.test";
-
-type Received = { to: string[]; data: string };
-
-async function startSmtp() {
-  const received: Received[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS", "AUTH"],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: Buffer) => chunks.push(c));
-      stream.on("end", () => {
-        received.push({
-          to: session.envelope.rcptTo.map((r) => r.address),
-          data: Buffer.concat(chunks).toString("utf8"),
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    received,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-async function waitFor<T>(
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() - start > timeoutMs) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Headers (unfolded, by lower-case name) and decoded text body of a single-part message. */
 function parseMail(data: string): { headers: Map<string, string>; text: string } {
@@ -86,18 +44,7 @@ function parseMail(data: string): { headers: Map<string, string>; text: string }
   return { headers, text };
 }
 
-type View = {
-  marketingConsented: boolean;
-  channels: {
-    id: string;
-    name: string;
-    unsubscribe: string;
-    subscribed: boolean;
-    chosen: boolean;
-    receives: boolean;
-    changedAt: string | null;
-  }[];
-};
+type View = SubscriptionsView;
 
 let t: TestApp;
 let smtp: Awaited<ReturnType<typeof startSmtp>>;

@@ -409,6 +409,33 @@ export function createConsentService({
     return switchFingerprint(kind, id, { categories: permission.categories, purposes: permission.features });
   }
 
+  /** Appends one event the subject (or someone for them) decided now, and publishes the change. */
+  async function appendOne(
+    subjectId: string,
+    target: { kind: SwitchKind | "purpose" | "policy"; id: string; fingerprint: string },
+    input: Pick<RecordSwitchInput, "state" | "language" | "method">,
+    actor: Actor,
+  ): Promise<void> {
+    await ledger.append(db, [
+      {
+        subjectId,
+        targetKind: target.kind,
+        targetId: target.id,
+        state: input.state,
+        noticeVersion: manifest.version,
+        fingerprint: target.fingerprint,
+        language: input.language,
+        method: input.method,
+        actor: actor.actor,
+        actorId: actor.actor === "self" ? null : actor.actorId,
+        reason: actor.actor === "staff" ? actor.reason : null,
+        occurredAt: clock.now(),
+      },
+    ]);
+    invalidate([subjectId]);
+    changes?.publish([subjectId]);
+  }
+
   const service = {
     manifest,
 
@@ -424,24 +451,7 @@ export function createConsentService({
      */
     async recordSwitch(subjectId: string, input: RecordSwitchInput, actor: Actor = { actor: "self" }) {
       const fingerprint = switchTarget(input.kind, input.id);
-      await ledger.append(db, [
-        {
-          subjectId,
-          targetKind: input.kind,
-          targetId: input.id,
-          state: input.state,
-          noticeVersion: manifest.version,
-          fingerprint,
-          language: input.language,
-          method: input.method,
-          actor: actor.actor,
-          actorId: actor.actor === "self" ? null : actor.actorId,
-          reason: actor.actor === "staff" ? actor.reason : null,
-          occurredAt: clock.now(),
-        },
-      ]);
-      invalidate([subjectId]);
-      changes?.publish([subjectId]);
+      await appendOne(subjectId, { kind: input.kind, id: input.id, fingerprint }, input, actor);
       const state = (await ledger.statesOf([subjectId])).get(subjectId);
       return state ?? { purposes: {} };
     },
@@ -473,24 +483,7 @@ export function createConsentService({
         targetId = purpose.id;
         fingerprint = purposeFingerprint(purpose);
       }
-      await ledger.append(db, [
-        {
-          subjectId,
-          targetKind,
-          targetId,
-          state: input.state,
-          noticeVersion: manifest.version,
-          fingerprint,
-          language: input.language,
-          method: input.method,
-          actor: actor.actor,
-          actorId: actor.actor === "self" ? null : actor.actorId,
-          reason: actor.actor === "staff" ? actor.reason : null,
-          occurredAt: clock.now(),
-        },
-      ]);
-      invalidate([subjectId]);
-      changes?.publish([subjectId]);
+      await appendOne(subjectId, { kind: targetKind, id: targetId, fingerprint }, input, actor);
       return service.current(subjectId, input.language);
     },
 

@@ -10,6 +10,7 @@ import {
   type SubjectConsentState,
 } from "@custos/core";
 import type { Manifest } from "@custos/manifest";
+import { type DecisionSchema, PROTOCOL_VERSION, type WireEntry } from "@custos/sdk";
 import type { AuditEventInput, AuditLedger, DB } from "@custos/store";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
@@ -40,7 +41,6 @@ import { type ServiceKey, serviceGuard } from "./service-auth.ts";
  * exactly as `decide()` does. Details in docs/CONTRACTS.md ("SDK and decision stream").
  */
 
-export const DECISION_PROTOCOL = 1;
 export const SNAPSHOT_PAGE_MAX = 10_000;
 /** A change touching more subjects than this is not streamed: the SDKs reload their snapshot. */
 export const MAX_STREAMED_SUBJECTS = 5_000;
@@ -53,39 +53,10 @@ const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const REPORT_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 const REPORT_MAX_AHEAD_MS = 5 * 60 * 1000;
 
-export type DecisionSchema = {
-  protocol: number;
-  manifestVersion: string;
-  manifestHash: string;
-  schemaHash: string;
-  purposes: {
-    id: string;
-    legalBasis: string;
-    consent: "policy" | "separate" | "none";
-    function: "basic" | "extended";
-    categories: string[];
-    setting: string | null;
-    permissions: string[];
-    features: string[];
-  }[];
-  categories: { id: string; sensitivity: "general" | "sensitive" }[];
-  permissions: { id: string; categories: string[] }[];
-  marketingChannels: string[];
-};
-
-/** A subject's compact entry (see the file comment); `s` is absent on the default entry. */
-export type WireEntry = {
-  s?: string;
-  a: string;
-  d?: Partial<Record<DecisionReason, string>>;
-  p?: string;
-  m?: string;
-};
-
 /** The decision schema of a manifest: its order is the bit order of every mask. */
 export function decisionSchemaOf(manifest: Manifest, manifestHash: string): DecisionSchema {
   const body = {
-    protocol: DECISION_PROTOCOL,
+    protocol: PROTOCOL_VERSION,
     manifestVersion: manifest.version,
     purposes: manifest.purposes.map((p) => ({
       id: p.id,

@@ -146,9 +146,7 @@ export function createPermissionService({ db, manifest, consent, clock }: Deps) 
           });
       }
 
-      const occurredAt = clock.now();
-      // The evidence first: a grant never takes effect without the record of its notice.
-      const id = await repo.addPermissionPrompt({
+      const prompt = {
         subjectId,
         permission: permission.id,
         state: input.state,
@@ -159,8 +157,10 @@ export function createPermissionService({ db, manifest, consent, clock }: Deps) 
         platformName: input.platformName ?? null,
         language: input.language,
         reportedBy,
-        occurredAt,
-      });
+        occurredAt: clock.now(),
+      };
+      // The evidence first: a grant never takes effect without the record of its notice.
+      const id = await repo.addPermissionPrompt(prompt);
       const state = await consent.recordSwitch(subjectId, {
         kind: "permission",
         id: permission.id,
@@ -169,20 +169,7 @@ export function createPermissionService({ db, manifest, consent, clock }: Deps) 
         method: "app",
       });
       return {
-        recorded: historyEntry({
-          id,
-          subjectId,
-          permission: permission.id,
-          state: input.state,
-          noticeHash: notice.hash,
-          noticeVersion: notice.version,
-          noticeLanguage: notice.language,
-          noticeCurrent: notice.current,
-          platformName: input.platformName ?? null,
-          language: input.language,
-          reportedBy,
-          occurredAt,
-        }),
+        recorded: historyEntry({ id, ...prompt }),
         permissionId: permission.id,
         current: currentState(state.permissions?.[permission.id]?.state),
       };

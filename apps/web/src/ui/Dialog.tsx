@@ -6,8 +6,63 @@ const FOCUSABLE =
   'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
 /**
- * A modal dialog on the native <dialog> element: the page behind is inert, Escape closes it,
- * Tab cycles inside it, and focus returns to whatever opened it.
+ * The behaviour of a modal on the native <dialog> element: showModal() while `open` (the page behind
+ * is inert), Escape and any other close call `onClose`, Tab and Shift+Tab stay inside, and focus
+ * returns to whatever opened it. With `focusTitle`, focus starts on the title (give it tabIndex -1).
+ */
+export const useModalDialog = ({
+  open,
+  onClose,
+  focusTitle = false,
+}: {
+  open: boolean;
+  onClose: () => void;
+  focusTitle?: boolean;
+}) => {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleRef = useRef<HTMLHeadingElement>(null);
+  const returnTo = useRef<HTMLElement | null>(null);
+
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (open && !dialog.open) {
+      returnTo.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+      dialog.showModal();
+      if (focusTitle) titleRef.current?.focus();
+    } else if (!open && dialog.open) {
+      dialog.close();
+    }
+  }, [open, focusTitle]);
+
+  // Escape fires "cancel" then "close"; any close (Escape, form method=dialog) syncs state back.
+  const handleClose = () => {
+    returnTo.current?.focus();
+    if (open) onClose();
+  };
+
+  const trapTab = (event: KeyboardEvent<HTMLDialogElement>) => {
+    if (event.key !== "Tab" || !ref.current) return;
+    const items = Array.from(ref.current.querySelectorAll<HTMLElement>(FOCUSABLE));
+    const first = items[0];
+    const last = items[items.length - 1];
+    if (!first || !last) return;
+    const active = document.activeElement;
+    if (event.shiftKey && (active === first || (titleRef.current !== null && active === titleRef.current))) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && active === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  };
+
+  return { ref, titleRef, dialogProps: { ref, onClose: handleClose, onKeyDown: trapTab } };
+};
+
+/**
+ * A modal dialog on the native <dialog> element (see useModalDialog): the page behind is inert,
+ * Escape closes it, Tab cycles inside it, and focus returns to whatever opened it.
  */
 export const Dialog = ({
   open,
@@ -23,50 +78,11 @@ export const Dialog = ({
   footer?: ReactNode;
 }) => {
   const { t } = useTranslation();
-  const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
-  const returnTo = useRef<HTMLElement | null>(null);
-
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (open && !dialog.open) {
-      returnTo.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-      dialog.showModal();
-    } else if (!open && dialog.open) {
-      dialog.close();
-    }
-  }, [open]);
-
-  // Escape fires "cancel" then "close"; any close (Escape, form method=dialog) syncs state back.
-  const handleClose = () => {
-    returnTo.current?.focus();
-    if (open) onClose();
-  };
-
-  const trapTab = (event: KeyboardEvent<HTMLDialogElement>) => {
-    if (event.key !== "Tab" || !ref.current) return;
-    const items = Array.from(ref.current.querySelectorAll<HTMLElement>(FOCUSABLE));
-    const first = items[0];
-    const last = items[items.length - 1];
-    if (!first || !last) return;
-    if (event.shiftKey && document.activeElement === first) {
-      event.preventDefault();
-      last.focus();
-    } else if (!event.shiftKey && document.activeElement === last) {
-      event.preventDefault();
-      first.focus();
-    }
-  };
+  const { dialogProps } = useModalDialog({ open, onClose });
 
   return (
-    <dialog
-      ref={ref}
-      className="ui-dialog"
-      aria-labelledby={titleId}
-      onClose={handleClose}
-      onKeyDown={trapTab}
-    >
+    <dialog {...dialogProps} className="ui-dialog" aria-modal="true" aria-labelledby={titleId}>
       <div className="ui-dialog__inner">
         <div className="ui-dialog__header">
           <h2 className="ui-dialog__title" id={titleId}>

@@ -6,7 +6,9 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DB } from "../db-types.ts";
 import { createTestDatabase, type TestDatabase } from "../test-database.ts";
+import { purposeConsentEvent } from "./consent-fixtures.ts";
 import { type ConsentEventInput, type ConsentLedger, createConsentLedger } from "./consent-ledger.ts";
+import { useLedger } from "./ledger-test-setup.ts";
 
 const PURPOSES = ["location-services", "personalised-ads", "personalised-content", "affiliated-binding"];
 const STATES = ["given", "refused", "withdrawn"] as const;
@@ -36,34 +38,10 @@ describe("consent ledger group commit (CON-3)", () => {
   let ledger: ConsentLedger;
   let manifest: Manifest;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    ledger = createConsentLedger({ db: database.db });
-    manifest = (await loadDefaultManifest()).manifest;
-  });
-  afterAll(async () => {
-    await database?.close();
-  });
+  useLedger((f) => ({ database, ledger, manifest } = f));
 
-  const event = (
-    subjectId: string,
-    purposeId: string,
-    state: ConsentEventInput["state"],
-  ): ConsentEventInput => {
-    const purpose = manifest.purposes.find((p) => p.id === purposeId);
-    if (!purpose) throw new Error(`no purpose ${purposeId}`);
-    return {
-      subjectId,
-      targetKind: "purpose",
-      targetId: purposeId,
-      state,
-      noticeVersion: manifest.version,
-      fingerprint: purposeFingerprint(purpose),
-      language: "en",
-      method: "app",
-      actor: "self",
-    };
-  };
+  const event = (subjectId: string, purposeId: string, state: ConsentEventInput["state"]) =>
+    purposeConsentEvent(manifest, subjectId, purposeId, state);
 
   /** The chain verifies, and the projection holds the last event of each target. */
   async function expectConsistent(subjectId: string, events: number): Promise<void> {

@@ -1,50 +1,22 @@
 import { randomUUID } from "node:crypto";
-import { decide, purposeFingerprint } from "@custos/core";
-import { loadDefaultManifest, type Manifest } from "@custos/manifest";
+import { decide } from "@custos/core";
+import type { Manifest } from "@custos/manifest";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Database } from "../database.ts";
-import { createTestDatabase } from "../test-database.ts";
-import {
-  type ConsentEventInput,
-  type ConsentLedger,
-  createConsentLedger,
-  invalidateChangedConsents,
-} from "./consent-ledger.ts";
+import { purposeConsentEvent } from "./consent-fixtures.ts";
+import { type ConsentEventInput, type ConsentLedger, invalidateChangedConsents } from "./consent-ledger.ts";
+import { useLedger } from "./ledger-test-setup.ts";
 
 describe("consent ledger (CON-3, CON-13)", () => {
   let database: Database;
   let ledger: ConsentLedger;
   let manifest: Manifest;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    ledger = createConsentLedger({ db: database.db });
-    manifest = (await loadDefaultManifest()).manifest;
-  });
-  afterAll(async () => {
-    await database?.close();
-  });
+  useLedger((f) => ({ database, ledger, manifest } = f));
 
-  const event = (
-    subjectId: string,
-    purposeId: string,
-    state: ConsentEventInput["state"],
-  ): ConsentEventInput => {
-    const purpose = manifest.purposes.find((p) => p.id === purposeId);
-    if (!purpose) throw new Error(`no purpose ${purposeId}`);
-    return {
-      subjectId,
-      targetKind: "purpose",
-      targetId: purposeId,
-      state,
-      noticeVersion: manifest.version,
-      fingerprint: purposeFingerprint(purpose),
-      language: "zh-CN",
-      method: "web",
-      actor: "self",
-    };
-  };
+  const event = (subjectId: string, purposeId: string, state: ConsentEventInput["state"]) =>
+    purposeConsentEvent(manifest, subjectId, purposeId, state, { language: "zh-CN", method: "web" });
 
   it("CON-3: events are chained by hash per subject and the projection follows in the same transaction", async () => {
     const a = randomUUID();

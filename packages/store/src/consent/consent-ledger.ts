@@ -50,6 +50,28 @@ export type ConsentEventInput = {
   occurredAt?: Date;
 };
 
+/** The row the ledger stores for an event, before chaining: absent ids and reasons as null. */
+export function consentEventRow(
+  e: ConsentEventInput,
+  clock: Clock = systemClock,
+): Omit<NewConsentEventRow, "prevHash" | "hash"> {
+  return {
+    subjectId: e.subjectId,
+    targetKind: e.targetKind,
+    targetId: e.targetId,
+    state: e.state,
+    noticeVersion: e.noticeVersion,
+    fingerprint: e.fingerprint,
+    language: e.language,
+    method: e.method,
+    actor: e.actor,
+    actorId: e.actorId ?? null,
+    reason: e.reason ?? null,
+    basis: e.basis ?? null,
+    occurredAt: e.occurredAt ?? clock.now(),
+  };
+}
+
 export function consentEventHash(
   prevHash: Buffer,
   e: Omit<ConsentEventRow, "id" | "prevHash" | "hash">,
@@ -354,21 +376,7 @@ export function createConsentLedger({
           });
       const pending: PendingAppend = {
         subjectKey: subjectId.toLowerCase(),
-        rows: events.map((e) => ({
-          subjectId,
-          targetKind: e.targetKind,
-          targetId: e.targetId,
-          state: e.state,
-          noticeVersion: e.noticeVersion,
-          fingerprint: e.fingerprint,
-          language: e.language,
-          method: e.method,
-          actor: e.actor,
-          actorId: e.actorId ?? null,
-          reason: e.reason ?? null,
-          basis: e.basis ?? null,
-          occurredAt: e.occurredAt ?? clock.now(),
-        })),
+        rows: events.map((e) => consentEventRow(e, clock)),
       };
       if (txOrDb.isTransaction) return (await writeAppends(txOrDb, [pending]))[0] as number[];
       let writer = writers.get(txOrDb);

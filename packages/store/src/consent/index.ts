@@ -1,3 +1,4 @@
+export * from "./consent-fixtures.ts";
 export * from "./consent-ledger.ts";
 export * from "./consent-repo.ts";
 export * from "./consent-report-repo.ts";

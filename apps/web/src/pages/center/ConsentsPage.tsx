@@ -17,11 +17,8 @@ import {
   PageHeader,
 } from "../../ui/index.ts";
 import { apiSend } from "./account/account-api.ts";
-import {
-  type DialogCategory,
-  type DialogRecipient,
-  SeparateConsentDialog,
-} from "./SeparateConsentDialog.tsx";
+import { HomeCard } from "./HomeCard.tsx";
+import { dialogCategories, dialogRecipients, SeparateConsentDialog } from "./SeparateConsentDialog.tsx";
 
 /** GET /api/v1/me/consents (docs/CONTRACTS.md, consent ledger). */
 export type PurposeConsent = {
@@ -63,12 +60,12 @@ const stateTone = (p: { state: string; askAgain: boolean; allowed: boolean }): B
 export const ConsentsHomeCard = () => {
   const { t } = useTranslation();
   return (
-    <Card
+    <HomeCard
       title={t("consents.home.title")}
-      footer={<ButtonLink to="/center/consents">{t("consents.home.open")}</ButtonLink>}
-    >
-      <p className="ui-muted">{t("consents.home.lead")}</p>
-    </Card>
+      lead={t("consents.home.lead")}
+      to="/center/consents"
+      open={t("consents.home.open")}
+    />
   );
 };
 
@@ -145,24 +142,10 @@ export const ConsentsPage = () => {
   const decide = (p: PurposeConsent, state: Choice) =>
     record({ purposeId: p.purposeId }, state, () => t(`consents.done.${state}`, { name: p.name }));
 
-  const categoriesOf = (purposeId: string): DialogCategory[] =>
-    pi.status === "ok"
-      ? pi.data.categories
-          .filter((c) => c.purposes.some((x) => x.id === purposeId))
-          .map((c) => ({
-            id: c.id,
-            name: c.name,
-            sensitive: c.sensitive,
-            necessity: c.necessity,
-            impact: c.impact,
-          }))
-      : [];
-  const recipientsOf = (purposeId: string): DialogRecipient[] =>
-    parties.status === "ok"
-      ? parties.data.recipients
-          .filter((r) => r.enabled && r.purposes.some((x) => x.id === purposeId))
-          .map((r) => ({ id: r.id, name: r.name, company: r.company, region: r.region }))
-      : [];
+  const categoriesOf = (purposeId: string) =>
+    dialogCategories(pi.status === "ok" ? pi.data : undefined, purposeId);
+  const recipientsOf = (purposeId: string) =>
+    dialogRecipients(parties.status === "ok" ? parties.data : undefined, purposeId);
 
   const stateLabel = (p: PurposeConsent) =>
     p.state === "given" && p.via === "policy"

@@ -1,10 +1,8 @@
 import { useTranslation } from "react-i18next";
 import { useApi } from "../../api/use-api.ts";
 import {
-  Alert,
   Badge,
   type BadgeTone,
-  ButtonLink,
   Card,
   type Column,
   EmptyState,
@@ -14,7 +12,8 @@ import {
   Table,
   useDocumentTitle,
 } from "../../ui/index.ts";
-import { useMe } from "./account/account-api.ts";
+import { SignedInOnly } from "./account/SignedInOnly.tsx";
+import { HomeCard } from "./HomeCard.tsx";
 
 /**
  * /center/permissions (CON-10): each device permission with the purpose notice the app shows before
@@ -59,45 +58,31 @@ const STATE_TONE: Record<CurrentState, BadgeTone> = {
 export const PermissionsCard = () => {
   const { t } = useTranslation();
   return (
-    <Card
+    <HomeCard
       title={t("permissions.cardTitle")}
-      footer={<ButtonLink to="/center/permissions">{t("permissions.open")}</ButtonLink>}
-    >
-      <p className="ui-muted">{t("permissions.cardLead")}</p>
-    </Card>
+      lead={t("permissions.cardLead")}
+      to="/center/permissions"
+      open={t("permissions.open")}
+    />
   );
 };
 
 export const PermissionsPage = () => {
   const { t } = useTranslation();
   useDocumentTitle(t("permissions.title"));
-  const { state } = useMe();
   const header = <PageHeader title={t("permissions.title")} lead={t("permissions.lead")} />;
-  if (state.status === "loading")
-    return (
-      <div className="ui-stack ui-stack--lg">
-        {header}
-        <LoadingState />
-      </div>
-    );
-  if (state.status === "signed-out")
-    return (
-      <div className="ui-stack ui-stack--lg">
-        {header}
-        <Alert tone="info" title={t("permissions.signedOut")}>
-          <p className="ui-row">
-            <ButtonLink to="/center/account/sign-in" variant="primary">
-              {t("permissions.signIn")}
-            </ButtonLink>
-          </p>
-        </Alert>
-      </div>
-    );
   return (
-    <div className="ui-stack ui-stack--lg">
-      {header}
-      <Permissions />
-    </div>
+    <SignedInOnly
+      header={header}
+      signedOut={{ title: t("permissions.signedOut"), signIn: t("permissions.signIn") }}
+    >
+      {() => (
+        <div className="ui-stack ui-stack--lg">
+          {header}
+          <Permissions />
+        </div>
+      )}
+    </SignedInOnly>
   );
 };
 

@@ -1,9 +1,7 @@
-import { type KeyboardEvent, type ReactNode, useEffect, useId, useRef } from "react";
+import { type ReactNode, useId } from "react";
 import { useTranslation } from "react-i18next";
-import { Badge, Button } from "../../ui/index.ts";
-
-const FOCUSABLE =
-  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+import type { PersonalInformationList, ThirdPartyList } from "../../api/types.ts";
+import { Badge, Button, useModalDialog } from "../../ui/index.ts";
 
 export type DialogCategory = {
   id: string;
@@ -13,6 +11,27 @@ export type DialogCategory = {
   impact: string | null;
 };
 export type DialogRecipient = { id: string; name: string; company: string; region: string };
+
+/** The personal information a purpose uses, as the dialog lists it (none while the list loads). */
+export const dialogCategories = (
+  pi: PersonalInformationList | undefined,
+  purposeId: string,
+): DialogCategory[] =>
+  (pi?.categories ?? [])
+    .filter((c) => c.purposes.some((x) => x.id === purposeId))
+    .map((c) => ({
+      id: c.id,
+      name: c.name,
+      sensitive: c.sensitive,
+      necessity: c.necessity,
+      impact: c.impact,
+    }));
+
+/** The enabled third parties that receive a purpose's information (none while the list loads). */
+export const dialogRecipients = (parties: ThirdPartyList | undefined, purposeId: string): DialogRecipient[] =>
+  (parties?.recipients ?? [])
+    .filter((r) => r.enabled && r.purposes.some((x) => x.id === purposeId))
+    .map((r) => ({ id: r.id, name: r.name, company: r.company, region: r.region }));
 
 /**
  * The separate-consent screen (CON-4): its own modal dialog, never combined with the policy. It says
@@ -50,45 +69,9 @@ export const SeparateConsentDialog = ({
   onClose: () => void;
 }) => {
   const { t } = useTranslation();
-  const ref = useRef<HTMLDialogElement>(null);
-  const titleRef = useRef<HTMLHeadingElement>(null);
-  const returnTo = useRef<HTMLElement | null>(null);
   const id = useId();
-
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (open && !dialog.open) {
-      returnTo.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-      dialog.showModal();
-      // Start on the title, not on a choice: nothing is pre-selected.
-      titleRef.current?.focus();
-    } else if (!open && dialog.open) {
-      dialog.close();
-    }
-  }, [open]);
-
-  // Escape fires "cancel" then "close"; every close puts focus back where it was.
-  const handleClose = () => {
-    returnTo.current?.focus();
-    if (open) onClose();
-  };
-
-  const trapTab = (event: KeyboardEvent<HTMLDialogElement>) => {
-    if (event.key !== "Tab" || !ref.current) return;
-    const items = Array.from(ref.current.querySelectorAll<HTMLElement>(FOCUSABLE));
-    const first = items[0];
-    const last = items[items.length - 1];
-    if (!first || !last) return;
-    const active = document.activeElement;
-    if (event.shiftKey && (active === first || active === titleRef.current)) {
-      event.preventDefault();
-      last.focus();
-    } else if (!event.shiftKey && active === last) {
-      event.preventDefault();
-      first.focus();
-    }
-  };
+  // Start on the title, not on a choice: nothing is pre-selected.
+  const { titleRef, dialogProps } = useModalDialog({ open, onClose, focusTitle: true });
 
   const section = (title: string, body: ReactNode) => (
     <section className="ui-stack" aria-labelledby={`${id}-${title}`}>
@@ -101,13 +84,11 @@ export const SeparateConsentDialog = ({
 
   return (
     <dialog
-      ref={ref}
+      {...dialogProps}
       className="ui-dialog"
       aria-modal="true"
       aria-labelledby={`${id}-title`}
       aria-describedby={`${id}-lead`}
-      onClose={handleClose}
-      onKeyDown={trapTab}
       data-testid="separate-consent-dialog"
     >
       <div className="ui-dialog__inner">

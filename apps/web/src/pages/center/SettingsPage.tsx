@@ -1,12 +1,10 @@
 import { useCallback, useId, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { ApiError, apiGet, errorFromBody } from "../../api/client.ts";
 import { useApi } from "../../api/use-api.ts";
 import {
   Alert,
   Badge,
   Button,
-  ButtonLink,
   Card,
   Checkbox,
   EmptyState,
@@ -14,7 +12,9 @@ import {
   LoadingState,
   PageHeader,
 } from "../../ui/index.ts";
-import { apiSend, messageOf, useMe } from "./account/account-api.ts";
+import { apiSend, messageOf } from "./account/account-api.ts";
+import { SignedInOnly } from "./account/SignedInOnly.tsx";
+import { HomeCard } from "./HomeCard.tsx";
 
 /**
  * /center/settings (CON-8, CON-15): the two personalisation switches with what turning them off
@@ -57,70 +57,29 @@ const WHY_REASONS = [
   "restricted",
 ];
 
-/** PUT with the CSRF header (the shared sender covers POST and DELETE). */
-const putJson = async <T,>(path: string, body: unknown): Promise<T> => {
-  const send = async (token: string) =>
-    fetch(path, {
-      method: "PUT",
-      credentials: "same-origin",
-      headers: { accept: "application/json", "content-type": "application/json", "x-csrf-token": token },
-      body: JSON.stringify(body),
-    });
-  let response: Response;
-  try {
-    response = await send((await apiGet<{ token: string }>("/api/v1/session/csrf")).token);
-  } catch (error) {
-    if (error instanceof ApiError) throw error;
-    throw new ApiError({ status: 0, code: "network", message: "network", fromServer: false });
-  }
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  if (!response.ok) throw errorFromBody(response.status, parsed, response.headers.get("x-request-id"));
-  return parsed as T;
-};
-
 /** The privacy-center home's card for this page. */
 export const SettingsCard = () => {
   const { t } = useTranslation();
   return (
-    <Card
+    <HomeCard
       title={t("settings.cardTitle")}
-      footer={<ButtonLink to="/center/settings">{t("settings.open")}</ButtonLink>}
-    >
-      <p className="ui-muted">{t("settings.cardLead")}</p>
-    </Card>
+      lead={t("settings.cardLead")}
+      to="/center/settings"
+      open={t("settings.open")}
+    />
   );
 };
 
 export const SettingsPage = () => {
   const { t } = useTranslation();
-  const { state } = useMe();
-  if (state.status === "loading")
-    return (
-      <div className="ui-stack ui-stack--lg">
-        <PageHeader title={t("settings.title")} lead={t("settings.lead")} />
-        <LoadingState />
-      </div>
-    );
-  if (state.status === "signed-out")
-    return (
-      <div className="ui-stack ui-stack--lg">
-        <PageHeader title={t("settings.title")} lead={t("settings.lead")} />
-        <Alert tone="info" title={t("settings.signedOut")}>
-          <p className="ui-row">
-            <ButtonLink to="/center/account/sign-in" variant="primary">
-              {t("settings.signIn")}
-            </ButtonLink>
-          </p>
-        </Alert>
-      </div>
-    );
-  return <Personalisation />;
+  return (
+    <SignedInOnly
+      header={<PageHeader title={t("settings.title")} lead={t("settings.lead")} />}
+      signedOut={{ title: t("settings.signedOut"), signIn: t("settings.signIn") }}
+    >
+      {() => <Personalisation />}
+    </SignedInOnly>
+  );
 };
 
 const Personalisation = () => {
@@ -154,7 +113,7 @@ const Personalisation = () => {
 
   const flip = (id: string, name: string, on: boolean) =>
     act(`setting:${id}`, async () => {
-      await putJson(`/api/v1/me/settings/${encodeURIComponent(id)}`, { on, language: lang });
+      await apiSend("PUT", `/api/v1/me/settings/${encodeURIComponent(id)}`, { on, language: lang });
       return on ? t("settings.savedOn", { name }) : t("settings.savedOff", { name });
     });
 

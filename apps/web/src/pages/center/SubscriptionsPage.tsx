@@ -1,18 +1,10 @@
 import { useId, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { ApiError, apiGet, errorFromBody } from "../../api/client.ts";
 import { useApi } from "../../api/use-api.ts";
-import {
-  Alert,
-  Badge,
-  ButtonLink,
-  Card,
-  Checkbox,
-  ErrorState,
-  LoadingState,
-  PageHeader,
-} from "../../ui/index.ts";
-import { messageOf, useMe } from "./account/account-api.ts";
+import { Alert, Badge, Card, Checkbox, ErrorState, LoadingState, PageHeader } from "../../ui/index.ts";
+import { apiSend, messageOf } from "./account/account-api.ts";
+import { SignedInOnly } from "./account/SignedInOnly.tsx";
+import { HomeCard } from "./HomeCard.tsx";
 
 /**
  * /center/subscriptions (CON-9): one switch per marketing channel of the manifest (SMS, email, push,
@@ -33,75 +25,38 @@ export type SubscriptionsView = {
   }[];
 };
 
-/** PUT JSON with the CSRF header (the shared account sender covers POST and DELETE only). */
-const putJson = async <T,>(path: string, body: unknown): Promise<T> => {
-  let response: Response;
-  try {
-    const { token } = await apiGet<{ token: string }>("/api/v1/session/csrf");
-    response = await fetch(path, {
-      method: "PUT",
-      credentials: "same-origin",
-      headers: { accept: "application/json", "content-type": "application/json", "x-csrf-token": token },
-      body: JSON.stringify(body),
-    });
-  } catch (error) {
-    if (error instanceof ApiError) throw error;
-    throw new ApiError({ status: 0, code: "network", message: "network", fromServer: false });
-  }
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  if (!response.ok) throw errorFromBody(response.status, parsed, response.headers.get("x-request-id"));
-  return parsed as T;
-};
-
 /** The privacy-center home's card for this page. */
 export const SubscriptionsCard = () => {
   const { t } = useTranslation();
   return (
-    <Card
+    <HomeCard
       title={t("subscriptions.cardTitle")}
-      footer={<ButtonLink to="/center/subscriptions">{t("subscriptions.open")}</ButtonLink>}
-    >
-      <p className="ui-muted">{t("subscriptions.cardLead")}</p>
-    </Card>
+      lead={t("subscriptions.cardLead")}
+      to="/center/subscriptions"
+      open={t("subscriptions.open")}
+    />
   );
 };
 
 export const SubscriptionsPage = () => {
   const { t } = useTranslation();
-  const { state } = useMe();
   const header = <PageHeader title={t("subscriptions.title")} lead={t("subscriptions.lead")} />;
-  if (state.status === "loading")
-    return (
-      <div className="ui-stack ui-stack--lg">
-        {header}
-        <LoadingState />
-      </div>
-    );
-  if (state.status === "signed-out")
-    return (
-      <div className="ui-stack ui-stack--lg">
-        {header}
-        <Alert tone="info" title={t("subscriptions.signedOut")}>
-          <p>{t("subscriptions.signedOutBody")}</p>
-          <p className="ui-row">
-            <ButtonLink to="/center/account/sign-in" variant="primary">
-              {t("subscriptions.signIn")}
-            </ButtonLink>
-          </p>
-        </Alert>
-      </div>
-    );
   return (
-    <div className="ui-stack ui-stack--lg">
-      {header}
-      <Channels />
-    </div>
+    <SignedInOnly
+      header={header}
+      signedOut={{
+        title: t("subscriptions.signedOut"),
+        body: t("subscriptions.signedOutBody"),
+        signIn: t("subscriptions.signIn"),
+      }}
+    >
+      {() => (
+        <div className="ui-stack ui-stack--lg">
+          {header}
+          <Channels />
+        </div>
+      )}
+    </SignedInOnly>
   );
 };
 
@@ -119,7 +74,8 @@ const Channels = () => {
     setBusy(channel.id);
     setNotice(null);
     try {
-      const next = await putJson<SubscriptionsView>(
+      const next = await apiSend<SubscriptionsView>(
+        "PUT",
         `/api/v1/me/subscriptions/${encodeURIComponent(channel.id)}`,
         { subscribed, language: lang },
       );

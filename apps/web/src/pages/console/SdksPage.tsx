@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { ApiError, apiGet, errorFromBody } from "../../api/client.ts";
+import { ApiError } from "../../api/client.ts";
 import { useApi } from "../../api/use-api.ts";
 import {
   Alert,
@@ -14,7 +14,7 @@ import {
   TextInput,
 } from "../../ui/index.ts";
 import { StaffArea } from "./StaffArea.tsx";
-import { formatDateTime, type Me } from "./staff-api.ts";
+import { formatDateTime, type Me, staffPut } from "./staff-api.ts";
 
 /**
  * /console/sdks (CON-16): the third-party SDKs the manifest declares, the purposes each may serve,
@@ -36,31 +36,6 @@ type Sdk = {
 
 /** The operations that open this page: the admin's configuration or the privacy officer's manifest. */
 const SWITCH_OPERATIONS = ["config.manage", "manifest.publish"];
-
-/** PUT JSON with the CSRF header (the staff session cookie goes along). */
-const staffPut = async <T,>(path: string, body: unknown): Promise<T> => {
-  const { token } = await apiGet<{ token: string }>("/api/v1/session/csrf");
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      method: "PUT",
-      credentials: "same-origin",
-      headers: { accept: "application/json", "content-type": "application/json", "x-csrf-token": token },
-      body: JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiError({ status: 0, code: "network", message: "network", fromServer: false });
-  }
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  if (!response.ok) throw errorFromBody(response.status, parsed, response.headers.get("x-request-id"));
-  return parsed as T;
-};
 
 export const SdksPage = () => <StaffArea>{(me) => <Sdks me={me} />}</StaffArea>;
 

@@ -1,45 +1,12 @@
-import { ApiError, apiGet, errorFromBody } from "../../api/client.ts";
+import { apiSend } from "../center/account/account-api.ts";
 
 /**
- * Writes for the staff console: every unsafe request carries the CSRF token (double-submit, fetched
- * once from GET /api/v1/session/csrf) and the staff session cookie (HTTP-only, SameSite=Strict).
+ * Writes for the staff console: the shared sender, so every unsafe request carries the CSRF token
+ * (double-submit, from GET /api/v1/session/csrf) and the staff session cookie (HTTP-only, SameSite=Strict).
  */
-let csrf: Promise<string> | undefined;
+export const staffPost = <T>(path: string, body?: unknown): Promise<T> => apiSend<T>("POST", path, body);
 
-const csrfToken = () => {
-  csrf ??= apiGet<{ token: string }>("/api/v1/session/csrf").then((r) => r.token);
-  csrf.catch(() => {
-    csrf = undefined;
-  });
-  return csrf;
-};
-
-export const staffPost = async <T>(path: string, body?: unknown): Promise<T> => {
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {
-        accept: "application/json",
-        "x-csrf-token": await csrfToken(),
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  } catch {
-    throw new ApiError({ status: 0, code: "network", message: "network", fromServer: false });
-  }
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  if (!response.ok) throw errorFromBody(response.status, parsed, response.headers.get("x-request-id"));
-  return parsed as T;
-};
+export const staffPut = <T>(path: string, body: unknown): Promise<T> => apiSend<T>("PUT", path, body);
 
 export type StaffRole =
   | "admin"

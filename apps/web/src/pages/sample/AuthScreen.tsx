@@ -1,79 +1,50 @@
 import { type FormEvent, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { ApiError } from "../../api/client.ts";
-import type { DocumentList } from "../../api/types.ts";
-import { useApi } from "../../api/use-api.ts";
-import { Alert, Button, Checkbox, TextInput } from "../../ui/index.ts";
-import { announceSessionChange, apiSend, type IssuedCode, messageOf } from "../center/account/account-api.ts";
+import { Button } from "../../ui/index.ts";
+import { announceSessionChange, type IssuedCode } from "../center/account/account-api.ts";
+import {
+  CodeInput,
+  PolicyCheckbox,
+  SignInFields,
+  SignUpFields,
+  signInWithPassword,
+  useFormRun,
+  useLocale,
+  useSignUp,
+  verifyRegistration,
+} from "../center/account/account-forms.tsx";
 
 type Mode = "sign-up" | "verify" | "sign-in";
-type Failure = { field?: string; message: string };
 
 /**
  * The app's first screen: create an account with the policy accepted (an unticked box, the real
  * registration API: the acceptance is recorded in the consent ledger on verification), or sign in.
  */
 export const AuthScreen = () => {
-  const { t, i18n } = useTranslation();
-  const locale = i18n.language === "zh-CN" ? "zh-CN" : "en";
-  const docs = useApi<DocumentList>("/api/v1/policy/documents");
+  const { t } = useTranslation();
+  const locale = useLocale();
   const [mode, setMode] = useState<Mode>("sign-up");
-  const [contact, setContact] = useState("");
-  const [username, setUsername] = useState("");
-  const [password, setPassword] = useState("");
-  const [accepted, setAccepted] = useState(false);
   const [code, setCode] = useState("");
   const [identifier, setIdentifier] = useState("");
   const [pending, setPending] = useState<IssuedCode | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Failure | null>(null);
-
-  const run = async (work: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await work();
-    } catch (err) {
-      const details = err instanceof ApiError ? (err.details as { field?: string } | undefined) : undefined;
-      setError({
-        ...(details?.field ? { field: details.field } : {}),
-        message: messageOf(err, t("sampleApp.error")),
-      });
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const signUp = (event: FormEvent) => {
-    event.preventDefault();
-    if (!accepted) {
-      setError({ field: "acceptPolicy", message: t("sampleApp.auth.mustAccept") });
-      return;
-    }
-    if (docs.status !== "ok") return;
-    void run(async () => {
-      const issued = await apiSend<IssuedCode>("POST", "/api/v1/accounts/register", {
-        contact,
-        username,
-        password,
-        locale,
-        policyVersion: docs.data.version,
-        acceptPolicy: true,
-      });
+  const form = useFormRun(t("sampleApp.error"));
+  const { busy, run, fieldError, formError } = form;
+  const signUp = useSignUp(form, {
+    mustAccept: t("sampleApp.auth.mustAccept"),
+    onIssued: (issued) => {
       setPending(issued);
       setMode("verify");
-    });
-  };
+    },
+  });
+  // One password for both forms, as typed.
+  const { password } = signUp.values;
+  const setPassword = (next: string) => signUp.setValues((values) => ({ ...values, password: next }));
 
   const verify = (event: FormEvent) => {
     event.preventDefault();
     if (!pending) return;
     void run(async () => {
-      await apiSend("POST", "/api/v1/accounts/register/verify", {
-        verificationId: pending.verificationId,
-        code: code.trim(),
-        locale,
-      });
+      await verifyRegistration(pending, code, locale);
       announceSessionChange();
     });
   };
@@ -81,15 +52,13 @@ export const AuthScreen = () => {
   const signIn = (event: FormEvent) => {
     event.preventDefault();
     void run(async () => {
-      await apiSend("POST", "/api/v1/auth/login", { identifier, password, locale });
+      await signInWithPassword(identifier, password, locale);
       announceSessionChange();
     });
   };
 
-  const fieldError = (name: string) => (error?.field === name ? error.message : undefined);
-  const formError = error && !error.field ? <Alert tone="error">{error.message}</Alert> : null;
   const switchTo = (next: Mode) => {
-    setError(null);
+    form.setError(null);
     setMode(next);
   };
 
@@ -99,16 +68,7 @@ export const AuthScreen = () => {
         <h3 id="sample-verify-title">{t("sampleApp.auth.verifyTitle")}</h3>
         <p>{t("sampleApp.auth.verifyLead", { to: pending.sentTo })}</p>
         {formError}
-        <TextInput
-          label={t("sampleApp.auth.code")}
-          name="code"
-          inputMode="numeric"
-          autoComplete="one-time-code"
-          maxLength={6}
-          required
-          value={code}
-          onChange={(e) => setCode(e.target.value)}
-        />
+        <CodeInput label={t("sampleApp.auth.code")} value={code} onValue={setCode} />
         <p className="ui-muted">
           {t("sampleApp.auth.devOutbox")}{" "}
           <a href="/console/outbox" target="_blank" rel="noopener">
@@ -132,24 +92,12 @@ export const AuthScreen = () => {
       <form className="ui-stack" onSubmit={signIn} noValidate aria-labelledby="sample-sign-in-title">
         <h3 id="sample-sign-in-title">{t("sampleApp.auth.signInTitle")}</h3>
         {formError}
-        <TextInput
-          label={t("sampleApp.auth.identifier")}
-          name="identifier"
-          autoComplete="username"
-          required
-          maxLength={320}
-          value={identifier}
-          onChange={(e) => setIdentifier(e.target.value)}
-        />
-        <TextInput
-          label={t("sampleApp.auth.password")}
-          name="password"
-          type="password"
-          autoComplete="current-password"
-          required
-          maxLength={128}
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
+        <SignInFields
+          keys="sampleApp.auth"
+          identifier={identifier}
+          password={password}
+          onIdentifier={setIdentifier}
+          onPassword={setPassword}
         />
         <div>
           <Button type="submit" disabled={busy}>
@@ -166,64 +114,33 @@ export const AuthScreen = () => {
     );
 
   return (
-    <form className="ui-stack" onSubmit={signUp} noValidate aria-labelledby="sample-sign-up-title">
+    <form className="ui-stack" onSubmit={signUp.submit} noValidate aria-labelledby="sample-sign-up-title">
       <h3 id="sample-sign-up-title">{t("sampleApp.auth.signUpTitle")}</h3>
       <p className="ui-muted">{t("sampleApp.auth.signUpLead")}</p>
       {formError}
-      <TextInput
-        label={t("sampleApp.auth.contact")}
-        hint={t("sampleApp.auth.contactHint")}
-        name="contact"
-        autoComplete="username"
-        required
-        maxLength={320}
-        value={contact}
-        onChange={(e) => setContact(e.target.value)}
-        error={fieldError("contact")}
+      <SignUpFields
+        keys="sampleApp.auth"
+        values={signUp.values}
+        onChange={signUp.setValues}
+        fieldError={fieldError}
       />
-      <TextInput
-        label={t("sampleApp.auth.username")}
-        hint={t("sampleApp.auth.usernameHint")}
-        name="username"
-        autoComplete="nickname"
-        required
-        maxLength={32}
-        value={username}
-        onChange={(e) => setUsername(e.target.value)}
-        error={fieldError("username")}
-      />
-      <TextInput
-        label={t("sampleApp.auth.password")}
-        hint={t("sampleApp.auth.passwordHint")}
-        name="password"
-        type="password"
-        autoComplete="new-password"
-        required
-        maxLength={128}
-        value={password}
-        onChange={(e) => setPassword(e.target.value)}
-        error={fieldError("password")}
-      />
-      <Checkbox
-        name="acceptPolicy"
-        checked={accepted}
-        onChange={(e) => setAccepted(e.target.checked)}
-        error={fieldError("acceptPolicy") ?? fieldError("policyVersion")}
-        label={
-          <>
-            {t("sampleApp.auth.accept", { version: docs.status === "ok" ? docs.data.version : "" })}{" "}
-            <a href="/center/policy/privacy-policy" target="_blank" rel="noopener">
-              {t("sampleApp.auth.readPolicy")}
-              <span className="ui-visually-hidden"> ({t("sampleApp.newTab")})</span>
-            </a>
-          </>
+      <PolicyCheckbox
+        checked={signUp.accepted}
+        onChange={signUp.setAccepted}
+        fieldError={fieldError}
+        text={t("sampleApp.auth.accept", { version: signUp.version })}
+        link={
+          <a href="/center/policy/privacy-policy" target="_blank" rel="noopener">
+            {t("sampleApp.auth.readPolicy")}
+            <span className="ui-visually-hidden"> ({t("sampleApp.newTab")})</span>
+          </a>
         }
       />
       <p className="ui-muted" data-testid="sample-policy-scope">
         {t("sampleApp.auth.scope")}
       </p>
       <div>
-        <Button type="submit" disabled={busy || docs.status !== "ok"}>
+        <Button type="submit" disabled={busy || signUp.docs.status !== "ok"}>
           {t("sampleApp.auth.signUp")}
         </Button>
       </div>

@@ -5,7 +5,11 @@ import { useApi } from "../../api/use-api.ts";
 import { Alert } from "../../ui/index.ts";
 import { messageOf } from "../center/account/account-api.ts";
 import type { ConsentView } from "../center/ConsentsPage.tsx";
-import { SeparateConsentDialog } from "../center/SeparateConsentDialog.tsx";
+import {
+  dialogCategories,
+  dialogRecipients,
+  SeparateConsentDialog,
+} from "../center/SeparateConsentDialog.tsx";
 import { type Lang, recordConsent, recordPrompt } from "./sample-api.ts";
 
 export type ConsentResult = "given" | "refused" | "dismissed";
@@ -74,26 +78,8 @@ export const SeparateConsentPrompt = ({
         name={purpose?.name ?? ""}
         description={purpose?.description ?? ""}
         reason={purpose?.separateReason ?? null}
-        categories={
-          pi.status === "ok"
-            ? pi.data.categories
-                .filter((c) => c.purposes.some((x) => x.id === purposeId))
-                .map((c) => ({
-                  id: c.id,
-                  name: c.name,
-                  sensitive: c.sensitive,
-                  necessity: c.necessity,
-                  impact: c.impact,
-                }))
-            : []
-        }
-        recipients={
-          parties.status === "ok"
-            ? parties.data.recipients
-                .filter((r) => r.enabled && r.purposes.some((x) => x.id === purposeId))
-                .map((r) => ({ id: r.id, name: r.name, company: r.company, region: r.region }))
-            : []
-        }
+        categories={dialogCategories(pi.status === "ok" ? pi.data : undefined, purposeId)}
+        recipients={dialogRecipients(parties.status === "ok" ? parties.data : undefined, purposeId)}
         refusalImpact={purpose?.refusalImpact ?? ""}
         busy={busy}
         onAgree={() => void answer("given")}

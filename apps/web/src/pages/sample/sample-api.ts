@@ -1,4 +1,4 @@
-import { ApiError, apiGet, errorFromBody } from "../../api/client.ts";
+import { ApiError, apiGet } from "../../api/client.ts";
 import { apiSend } from "../center/account/account-api.ts";
 
 /**
@@ -114,31 +114,8 @@ export const recordConsent = (
   language: Lang,
 ) => apiSend("POST", "/api/v1/me/consents", { purposeId, state, noticeVersion, language, method: "app" });
 
-/** PUT with the CSRF header (the shared sender covers POST and DELETE). */
-export const setSetting = async (id: string, on: boolean, language: Lang): Promise<SettingsView> => {
-  let response: Response;
-  try {
-    const { token } = await apiGet<{ token: string }>("/api/v1/session/csrf");
-    response = await fetch(`/api/v1/me/settings/${encodeURIComponent(id)}`, {
-      method: "PUT",
-      credentials: "same-origin",
-      headers: { accept: "application/json", "content-type": "application/json", "x-csrf-token": token },
-      body: JSON.stringify({ on, language }),
-    });
-  } catch (error) {
-    if (error instanceof ApiError) throw error;
-    throw new ApiError({ status: 0, code: "network", message: "network", fromServer: false });
-  }
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  if (!response.ok) throw errorFromBody(response.status, parsed, response.headers.get("x-request-id"));
-  return parsed as SettingsView;
-};
+export const setSetting = (id: string, on: boolean, language: Lang) =>
+  apiSend<SettingsView>("PUT", `/api/v1/me/settings/${encodeURIComponent(id)}`, { on, language });
 
 /** The location feature: the players, or what is missing. */
 export const fetchNearby = async (

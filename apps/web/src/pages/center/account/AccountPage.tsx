@@ -13,10 +13,17 @@ import {
   PageHeader,
 } from "../../../ui/index.ts";
 import { OidcMessage, oidcStartHref } from "../oidc.tsx";
-import { announceSessionChange, apiSend, messageOf, type SessionItem, useMe } from "./account-api.ts";
+import {
+  announceSessionChange,
+  apiSend,
+  messageOf,
+  type OidcProvider,
+  providerName,
+  type SessionItem,
+  useMe,
+} from "./account-api.ts";
 import { ReauthDialog } from "./ReauthDialog.tsx";
-
-type ProviderOption = { id: string; name: string | Record<string, string>; startUrl: string };
+import { SignedOutNotice } from "./SignedInOnly.tsx";
 
 const formatTime = (iso: string, lang: string) =>
   new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
@@ -29,20 +36,19 @@ export const AccountPage = () => {
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
-  const [available, setAvailable] = useState<ProviderOption[]>([]);
-  const [linking, setLinking] = useState<ProviderOption | null>(null);
+  const [available, setAvailable] = useState<OidcProvider[]>([]);
+  const [linking, setLinking] = useState<OidcProvider | null>(null);
 
   useEffect(() => {
     // Providers one may link (hidden when third-party sign-in is off).
-    apiGet<{ providers: ProviderOption[] }>("/api/v1/auth/oidc/providers")
+    apiGet<{ providers: OidcProvider[] }>("/api/v1/auth/oidc/providers")
       .then((list) => setAvailable(list.providers))
       .catch(() => setAvailable([]));
   }, []);
 
-  const linkHref = (p: ProviderOption) =>
+  const linkHref = (p: OidcProvider) =>
     oidcStartHref(p.startUrl, { mode: "link", returnTo: "/center/account", lang: i18n.language });
-  const providerName = (p: ProviderOption) =>
-    typeof p.name === "string" ? p.name : (p.name[i18n.language] ?? p.name.en ?? p.id);
+  const nameOf = (p: OidcProvider) => providerName(p, i18n.language);
 
   const loadSessions = useCallback(() => {
     apiGet<{ sessions: SessionItem[] }>("/api/v1/me/sessions")
@@ -81,17 +87,12 @@ export const AccountPage = () => {
   if (state.status === "loading") return <LoadingState />;
   if (state.status === "signed-out")
     return (
-      <div className="ui-stack ui-stack--lg">
-        <PageHeader title={t("account.security.title")} />
-        <Alert tone="info" title={t("account.security.signedOut")}>
-          <p className="ui-row">
-            <ButtonLink to="/center/account/sign-in" variant="primary">
-              {t("account.signIn.title")}
-            </ButtonLink>
-            <ButtonLink to="/center/account/sign-up">{t("account.signUp.title")}</ButtonLink>
-          </p>
-        </Alert>
-      </div>
+      <SignedOutNotice
+        header={<PageHeader title={t("account.security.title")} />}
+        title={t("account.security.signedOut")}
+        signIn={t("account.signIn.title")}
+        signUp={t("account.signUp.title")}
+      />
     );
 
   const { me } = state;
@@ -249,7 +250,7 @@ export const AccountPage = () => {
                       else setLinking(p);
                     }}
                   >
-                    {t("account.link.button", { provider: providerName(p) })}
+                    {t("account.link.button", { provider: nameOf(p) })}
                   </Button>
                 ))}
             </div>

@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { ApiError, apiGet } from "../../../api/client.ts";
-import { Alert, Button, ButtonLink, Card, LoadingState, PageHeader } from "../../../ui/index.ts";
+import { Alert, Button, Card, LoadingState, PageHeader } from "../../../ui/index.ts";
 import { type Me, messageOf, useMe } from "./account-api.ts";
 import { ReauthDialog } from "./ReauthDialog.tsx";
+import { SignedOutNotice } from "./SignedInOnly.tsx";
 
 type Information = {
   categories: {
@@ -39,16 +40,11 @@ export const MyInformationPage = () => {
   if (state.status === "loading") return <LoadingState />;
   if (state.status === "signed-out")
     return (
-      <div className="ui-stack ui-stack--lg">
-        <PageHeader title={t("account.pi.title")} />
-        <Alert tone="info" title={t("account.security.signedOut")}>
-          <p className="ui-row">
-            <ButtonLink to="/center/account/sign-in" variant="primary">
-              {t("account.signIn.title")}
-            </ButtonLink>
-          </p>
-        </Alert>
-      </div>
+      <SignedOutNotice
+        header={<PageHeader title={t("account.pi.title")} />}
+        title={t("account.security.signedOut")}
+        signIn={t("account.signIn.title")}
+      />
     );
   return <Information me={state.me} reloadMe={reload} />;
 };

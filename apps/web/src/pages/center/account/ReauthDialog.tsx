@@ -3,9 +3,14 @@ import { useTranslation } from "react-i18next";
 import { apiGet } from "../../../api/client.ts";
 import { Alert, Button, buttonClass, Dialog, TextInput } from "../../../ui/index.ts";
 import { oidcStartHref } from "../oidc.tsx";
-import { apiSend, type IssuedCode, type Me, messageOf } from "./account-api.ts";
-
-type ProviderList = { providers: { id: string; name: string | Record<string, string>; startUrl: string }[] };
+import {
+  apiSend,
+  type IssuedCode,
+  type Me,
+  type OidcProviderList as ProviderList,
+  providerName,
+} from "./account-api.ts";
+import { useFormRun } from "./account-forms.tsx";
 
 /**
  * "Confirm it is you" (ACC-4): password, a code to a contact the person gave, or a sign-in again
@@ -29,8 +34,7 @@ export const ReauthDialog = ({
   const [password, setPassword] = useState("");
   const [issued, setIssued] = useState<IssuedCode | null>(null);
   const [code, setCode] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, run, anyError } = useFormRun(t("account.error"));
   const [providers, setProviders] = useState<ProviderList["providers"]>([]);
   const methods = new Set(me.reauthMethods);
   const contactOf = (kind: "email" | "phone") => me.contacts.find((c) => c.kind === kind)?.masked ?? "";
@@ -43,18 +47,6 @@ export const ReauthDialog = ({
       )
       .catch(() => setProviders([]));
   }, [open, me.providers]);
-
-  const run = async (fn: () => Promise<void>) => {
-    setError(null);
-    setBusy(true);
-    try {
-      await fn();
-    } catch (err) {
-      setError(messageOf(err, t("account.error")));
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const done = () => {
     setPassword("");
@@ -90,14 +82,13 @@ export const ReauthDialog = ({
     });
   };
 
-  const nameOf = (p: ProviderList["providers"][number]) =>
-    typeof p.name === "string" ? p.name : (p.name[i18n.language] ?? p.name.en ?? p.id);
+  const nameOf = (p: ProviderList["providers"][number]) => providerName(p, i18n.language);
 
   return (
     <Dialog open={open} onClose={onClose} title={t("account.reauth.title")}>
       <div className="ui-stack" data-testid="reauth-dialog">
         <p>{t("account.reauth.lead")}</p>
-        {error ? <Alert tone="error">{error}</Alert> : null}
+        {anyError}
         {methods.has("password") ? (
           <form className="ui-stack" onSubmit={withPassword}>
             <TextInput

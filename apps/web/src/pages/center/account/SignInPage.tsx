@@ -4,57 +4,38 @@ import { Link, useNavigate } from "react-router-dom";
 import { apiGet } from "../../../api/client.ts";
 import { Alert, Button, buttonClass, Card, PageHeader, Tabs, TextInput } from "../../../ui/index.ts";
 import { OidcMessage, OidcPolicyNotice, oidcStartHref } from "../oidc.tsx";
-import { announceSessionChange, apiSend, type IssuedCode, messageOf } from "./account-api.ts";
-
-type Provider = { id: string; name: string | Record<string, string>; startUrl: string };
-type ProviderList = { providers: Provider[]; policyVersion?: string };
-
-const useLocale = () => {
-  const { i18n } = useTranslation();
-  return i18n.language === "zh-CN" ? "zh-CN" : "en";
-};
+import {
+  announceSessionChange,
+  apiSend,
+  type IssuedCode,
+  type OidcProvider,
+  type OidcProviderList as ProviderList,
+  providerName,
+} from "./account-api.ts";
+import { CodeInput, SignInFields, signInWithPassword, useFormRun, useLocale } from "./account-forms.tsx";
 
 const PasswordForm = ({ onDone }: { onDone: () => void }) => {
   const { t } = useTranslation();
   const locale = useLocale();
   const [identifier, setIdentifier] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: FormEvent) => {
+  const { busy, run, anyError } = useFormRun(t("account.error"));
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await apiSend("POST", "/api/v1/auth/login", { identifier, password, locale });
+    void run(async () => {
+      await signInWithPassword(identifier, password, locale);
       onDone();
-    } catch (err) {
-      setError(messageOf(err, t("account.error")));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form className="ui-stack" onSubmit={submit} noValidate>
-      {error ? <Alert tone="error">{error}</Alert> : null}
-      <TextInput
-        label={t("account.signIn.identifier")}
-        name="identifier"
-        autoComplete="username"
-        maxLength={320}
-        required
-        value={identifier}
-        onChange={(e) => setIdentifier(e.target.value)}
-      />
-      <TextInput
-        label={t("account.signIn.password")}
-        name="password"
-        type="password"
-        autoComplete="current-password"
-        maxLength={128}
-        required
-        value={password}
-        onChange={(e) => setPassword(e.target.value)}
+      {anyError}
+      <SignInFields
+        keys="account.signIn"
+        identifier={identifier}
+        password={password}
+        onIdentifier={setIdentifier}
+        onPassword={setPassword}
       />
       <div>
         <Button type="submit" disabled={busy || !identifier || !password}>
@@ -73,30 +54,21 @@ const CodeForm = ({ mode, onDone }: { mode: "login" | "recover"; onDone: () => v
   const [issued, setIssued] = useState<IssuedCode | null>(null);
   const [code, setCode] = useState("");
   const [newPassword, setNewPassword] = useState("");
-  const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState(false);
-  const [busy, setBusy] = useState(false);
+  const { busy, run, anyError } = useFormRun(t("account.error"));
 
-  const send = async (event: FormEvent) => {
+  const send = (event: FormEvent) => {
     event.preventDefault();
-    setError(null);
-    setBusy(true);
-    try {
+    void run(async () => {
       const path = mode === "login" ? "/api/v1/auth/login/code" : "/api/v1/accounts/recover";
       setIssued(await apiSend<IssuedCode>("POST", path, { identifier, locale }));
-    } catch (err) {
-      setError(messageOf(err, t("account.error")));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
-  const verify = async (event: FormEvent) => {
+  const verify = (event: FormEvent) => {
     event.preventDefault();
     if (!issued) return;
-    setError(null);
-    setBusy(true);
-    try {
+    void run(async () => {
       if (mode === "login") {
         await apiSend("POST", "/api/v1/auth/login/code/verify", {
           verificationId: issued.verificationId,
@@ -113,28 +85,19 @@ const CodeForm = ({ mode, onDone }: { mode: "login" | "recover"; onDone: () => v
         });
         setDone(true);
       }
-    } catch (err) {
-      setError(messageOf(err, t("account.error")));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   if (done) return <Alert tone="success">{t("account.recover.done")}</Alert>;
   return issued ? (
     <form className="ui-stack" onSubmit={verify} noValidate>
-      {error ? <Alert tone="error">{error}</Alert> : null}
+      {anyError}
       <Alert tone="info">{t("account.signIn.codeSent")}</Alert>
-      <TextInput
+      <CodeInput
         label={t("account.verify.code")}
         hint={t("account.verify.codeHint")}
-        name="code"
-        inputMode="numeric"
-        autoComplete="one-time-code"
-        maxLength={6}
-        required
         value={code}
-        onChange={(e) => setCode(e.target.value)}
+        onValue={setCode}
       />
       {mode === "recover" ? (
         <TextInput
@@ -157,7 +120,7 @@ const CodeForm = ({ mode, onDone }: { mode: "login" | "recover"; onDone: () => v
     </form>
   ) : (
     <form className="ui-stack" onSubmit={send} noValidate>
-      {error ? <Alert tone="error">{error}</Alert> : null}
+      {anyError}
       <TextInput
         label={t("account.signIn.identifier")}
         name={mode === "login" ? "code-identifier" : "recover-identifier"}
@@ -186,8 +149,7 @@ const Providers = () => {
       .catch(() => setList(null));
   }, []);
   if (!list || list.providers.length === 0) return null;
-  const nameOf = (p: Provider) =>
-    typeof p.name === "string" ? p.name : (p.name[i18n.language] ?? p.name.en ?? p.id);
+  const nameOf = (p: OidcProvider) => providerName(p, i18n.language);
   return (
     <section aria-labelledby="providers-title" className="ui-stack">
       <h2 className="ui-section-title" id="providers-title">

@@ -1,97 +1,35 @@
-import { type FormEvent, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router-dom";
-import { ApiError } from "../../../api/client.ts";
-import type { DocumentList } from "../../../api/types.ts";
-import { useApi } from "../../../api/use-api.ts";
-import { Alert, Button, Card, Checkbox, PageHeader, TextInput } from "../../../ui/index.ts";
-import { apiSend, type IssuedCode, messageOf, savePending } from "./account-api.ts";
+import { Button, Card, PageHeader } from "../../../ui/index.ts";
+import { savePending } from "./account-api.ts";
+import { PolicyCheckbox, SignUpFields, useFormRun, useSignUp } from "./account-forms.tsx";
 import { passwordHints } from "./password-hints.ts";
 
 export const SignUpPage = () => {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const navigate = useNavigate();
-  const docs = useApi<DocumentList>("/api/v1/policy/documents");
-  const [contact, setContact] = useState("");
-  const [username, setUsername] = useState("");
-  const [password, setPassword] = useState("");
-  const [accepted, setAccepted] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<{ field?: string; message: string } | null>(null);
-  const hints = passwordHints(password, username);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (!accepted) {
-      setError({ field: "acceptPolicy", message: t("account.signUp.mustAccept") });
-      return;
-    }
-    if (docs.status !== "ok") return;
-    setBusy(true);
-    setError(null);
-    try {
-      const issued = await apiSend<IssuedCode>("POST", "/api/v1/accounts/register", {
-        contact,
-        username,
-        password,
-        locale: i18n.language === "zh-CN" ? "zh-CN" : "en",
-        policyVersion: docs.data.version,
-        acceptPolicy: true,
-      });
+  const form = useFormRun(t("account.error"));
+  const { fieldError } = form;
+  const signUp = useSignUp(form, {
+    mustAccept: t("account.signUp.mustAccept"),
+    onIssued: (issued) => {
       savePending({ ...issued, purpose: "register" });
       navigate("/center/account/verify", { state: issued });
-    } catch (err) {
-      const details = err instanceof ApiError ? (err.details as { field?: string } | undefined) : undefined;
-      setError({
-        ...(details?.field ? { field: details.field } : {}),
-        message: messageOf(err, t("account.error")),
-      });
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const fieldError = (name: string) => (error?.field === name ? error.message : undefined);
+    },
+  });
+  const hints = passwordHints(signUp.values.password, signUp.values.username);
 
   return (
     <div className="ui-stack ui-stack--lg">
       <PageHeader title={t("account.signUp.title")} lead={t("account.signUp.lead")} />
       <Card>
-        <form className="ui-stack" onSubmit={submit} noValidate>
-          {error && !error.field ? <Alert tone="error">{error.message}</Alert> : null}
-          <TextInput
-            label={t("account.signUp.contact")}
-            hint={t("account.signUp.contactHint")}
-            name="contact"
-            autoComplete="username"
-            required
-            maxLength={320}
-            value={contact}
-            onChange={(e) => setContact(e.target.value)}
-            error={fieldError("contact")}
-          />
-          <TextInput
-            label={t("account.signUp.username")}
-            hint={t("account.signUp.usernameHint")}
-            name="username"
-            autoComplete="nickname"
-            required
-            maxLength={32}
-            value={username}
-            onChange={(e) => setUsername(e.target.value)}
-            error={fieldError("username")}
-          />
-          <TextInput
-            label={t("account.signUp.password")}
-            hint={t("account.signUp.passwordHint")}
-            name="password"
-            type="password"
-            autoComplete="new-password"
-            required
-            maxLength={128}
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            error={fieldError("password")}
+        <form className="ui-stack" onSubmit={signUp.submit} noValidate>
+          {form.formError}
+          <SignUpFields
+            keys="account.signUp"
+            values={signUp.values}
+            onChange={signUp.setValues}
+            fieldError={fieldError}
           />
           <ul className="ui-muted" aria-label={t("account.signUp.strength")} data-testid="password-hints">
             {hints.map((h) => (
@@ -105,23 +43,18 @@ export const SignUpPage = () => {
               </li>
             ))}
           </ul>
-          <Checkbox
-            name="acceptPolicy"
-            checked={accepted}
-            onChange={(e) => setAccepted(e.target.checked)}
-            error={fieldError("acceptPolicy") ?? fieldError("policyVersion")}
-            label={
-              <>
-                {t("account.signUp.accept", { version: docs.status === "ok" ? docs.data.version : "" })}{" "}
-                <Link to="/center/policy/privacy-policy">{t("account.signUp.readPolicy")}</Link>
-              </>
-            }
+          <PolicyCheckbox
+            checked={signUp.accepted}
+            onChange={signUp.setAccepted}
+            fieldError={fieldError}
+            text={t("account.signUp.accept", { version: signUp.version })}
+            link={<Link to="/center/policy/privacy-policy">{t("account.signUp.readPolicy")}</Link>}
           />
           <p className="ui-muted" data-testid="policy-scope">
             {t("consents.signUpScope")}
           </p>
           <div>
-            <Button type="submit" disabled={busy || docs.status !== "ok"}>
+            <Button type="submit" disabled={form.busy || signUp.docs.status !== "ok"}>
               {t("account.signUp.submit")}
             </Button>
           </div>

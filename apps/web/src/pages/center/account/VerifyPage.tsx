@@ -1,7 +1,7 @@
 import { type FormEvent, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useLocation, useNavigate } from "react-router-dom";
-import { Alert, Button, Card, PageHeader, TextInput } from "../../../ui/index.ts";
+import { Alert, Button, Card, PageHeader } from "../../../ui/index.ts";
 import {
   announceSessionChange,
   apiSend,
@@ -11,18 +11,18 @@ import {
   messageOf,
   savePending,
 } from "./account-api.ts";
+import { CodeInput, useFormRun, useLocale, verifyRegistration } from "./account-forms.tsx";
 
 export const VerifyPage = () => {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const navigate = useNavigate();
   const location = useLocation();
   const [pending, setPending] = useState<IssuedCode | undefined>(
     () => (location.state as IssuedCode | null) ?? loadPending(),
   );
   const [code, setCode] = useState("");
-  const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, run, setError, anyError } = useFormRun(t("account.error"));
   const [wait, setWait] = useState(pending?.resendAfterSeconds ?? 0);
 
   useEffect(() => {
@@ -31,27 +31,17 @@ export const VerifyPage = () => {
     return () => window.clearTimeout(timer);
   }, [wait]);
 
-  const locale = i18n.language === "zh-CN" ? "zh-CN" : "en";
+  const locale = useLocale();
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
     if (!pending) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await apiSend("POST", "/api/v1/accounts/register/verify", {
-        verificationId: pending.verificationId,
-        code: code.trim(),
-        locale,
-      });
+    void run(async () => {
+      await verifyRegistration(pending, code, locale);
       clearPending();
       announceSessionChange();
       navigate("/center/account", { state: { welcome: true } });
-    } catch (err) {
-      setError(messageOf(err, t("account.error")));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const resend = async () => {
@@ -67,7 +57,7 @@ export const VerifyPage = () => {
       setWait(next.resendAfterSeconds);
       setNotice(t("account.verify.resent", { to: next.sentTo }));
     } catch (err) {
-      setError(messageOf(err, t("account.error")));
+      setError({ message: messageOf(err, t("account.error")) });
     }
   };
 
@@ -86,19 +76,14 @@ export const VerifyPage = () => {
       ) : (
         <Card>
           <form className="ui-stack" onSubmit={submit} noValidate>
-            {error ? <Alert tone="error">{error}</Alert> : null}
+            {anyError}
             {notice ? <Alert tone="success">{notice}</Alert> : null}
-            <TextInput
+            <CodeInput
               label={t("account.verify.code")}
               hint={t("account.verify.codeHint")}
-              name="code"
-              inputMode="numeric"
-              autoComplete="one-time-code"
               pattern="[0-9]{6}"
-              maxLength={6}
-              required
               value={code}
-              onChange={(e) => setCode(e.target.value)}
+              onValue={setCode}
             />
             <div className="ui-row">
               <Button type="submit" disabled={busy || code.trim().length !== 6}>

@@ -17,9 +17,9 @@ const fetchCsrf = async (): Promise<string> => {
 export const SESSION_EVENT = "custos:session-changed";
 export const announceSessionChange = () => window.dispatchEvent(new Event(SESSION_EVENT));
 
-/** POST/DELETE JSON with the CSRF header; retries once with a fresh token when it was refused. */
+/** POST/PUT/DELETE JSON with the CSRF header; retries once with a fresh token when it was refused. */
 export const apiSend = async <T>(
-  method: "POST" | "DELETE",
+  method: "POST" | "PUT" | "DELETE",
   path: string,
   body?: unknown,
   retried = false,
@@ -143,6 +143,14 @@ export const clearPending = () => {
     // nothing stored
   }
 };
+
+/** A third-party sign-in provider (GET /api/v1/auth/oidc/providers). */
+export type OidcProvider = { id: string; name: string | Record<string, string>; startUrl: string };
+export type OidcProviderList = { providers: OidcProvider[]; policyVersion?: string };
+
+/** A provider's name in the page's language (English, then its id, when there is none). */
+export const providerName = (p: OidcProvider, language: string): string =>
+  typeof p.name === "string" ? p.name : (p.name[language] ?? p.name.en ?? p.id);
 
 /** The server's message for an error (already in the user's language where the server knows it). */
 export const messageOf = (error: unknown, fallback: string): string =>
