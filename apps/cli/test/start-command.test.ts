@@ -64,6 +64,7 @@ describe("custos start", () => {
   it("prints the URLs of the privacy center, the console and the API docs", () => {
     expect(output).toMatch(/Privacy center: http:\/\/127\.0\.0\.1:\d+\/center/);
     expect(output).toMatch(/Console:\s+http:\/\/127\.0\.0\.1:\d+\/console/);
+    expect(output).toMatch(/Sample app:\s+http:\/\/127\.0\.0\.1:\d+\/sample-app/);
     expect(output).toMatch(/policy version 2024-03-26/);
   });
 

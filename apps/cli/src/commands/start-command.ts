@@ -44,6 +44,7 @@ export function registerStartCommand(program: Command): void {
           `  Privacy center: ${started.url}/center`,
           `  Console:        ${started.url}/console`,
           `  API docs:       ${started.url}/docs`,
+          ...(config.sampleApp ? [`  Sample app:     ${started.url}/sample-app`] : []),
           "Press Ctrl+C to stop.",
           "",
         ].join("\n"),
