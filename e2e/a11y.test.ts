@@ -61,6 +61,7 @@ describe.runIf(hasChromium)("accessibility of every page (axe-core, serious and 
       baseURL: h.baseUrl,
       locale: "en-US",
       viewport: { width: 390, height: 844 },
+      reducedMotion: "reduce",
     });
     try {
       const page = await context.newPage();

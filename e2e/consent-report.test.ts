@@ -167,6 +167,7 @@ describe.runIf(hasChromium)("consent report in the console (CON-1, CON-5)", () =
         baseURL: h.baseUrl,
         locale: "zh-CN",
         viewport: { width: 1280, height: 900 },
+        reducedMotion: "reduce",
         storageState: await context.storageState(),
       });
       try {

@@ -248,6 +248,8 @@ export async function startHarness(
         baseURL: baseUrl,
         locale,
         viewport: { width: 1280, height: 900 },
+        // No colour transitions: axe measures contrast mid-transition otherwise.
+        reducedMotion: "reduce",
       });
       // Fail a step in seconds with Playwright's own message rather than at the test's timeout.
       context.setDefaultTimeout(10_000);

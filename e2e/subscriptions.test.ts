@@ -70,7 +70,7 @@ describe.runIf(hasChromium)("marketing subscriptions in Chromium", () => {
       expect(await decideMarketing(subjectId, "email")).toMatchObject({ allow: true });
 
       // The same page in Simplified Chinese, with the choice kept.
-      const zh = await h.browser.newContext({ baseURL: h.baseUrl, locale: "zh-CN" });
+      const zh = await h.browser.newContext({ baseURL: h.baseUrl, locale: "zh-CN", reducedMotion: "reduce" });
       try {
         await zh.addCookies(await context.cookies());
         const zhPage = await zh.newPage();
