@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseJsonSetting } from "../json-setting.ts";
 
 /**
  * Approved third-party OpenID Connect providers (ACC-2), from `CUSTOS_OIDC_PROVIDERS` (a JSON array)
@@ -90,25 +91,11 @@ export const OidcProvidersSchema = z
 export function parseOidcProviders(
   text: string | undefined,
 ): { ok: true; providers: OidcProviderConfig[] } | { ok: false; problems: string[] } {
-  if (text === undefined || text.trim() === "") return { ok: true, providers: [] };
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return {
-      ok: false,
-      problems: ['is not valid JSON; give a JSON array of providers such as [{"id":"example", …}]'],
-    };
-  }
-  const parsed = OidcProvidersSchema.safeParse(json);
-  if (parsed.success) return { ok: true, providers: parsed.data };
-  return {
-    ok: false,
-    problems: parsed.error.issues.map((issue) => {
-      const where = issue.path.length > 0 ? issue.path.join(".") : "(top level)";
-      return `${where}: ${issue.message}`;
-    }),
-  };
+  const parsed = parseJsonSetting(text, OidcProvidersSchema, {
+    empty: [],
+    invalidJson: 'is not valid JSON; give a JSON array of providers such as [{"id":"example", …}]',
+  });
+  return parsed.ok ? { ok: true, providers: parsed.value } : parsed;
 }
 
 /** The manifest field (of `third-party-login`) a mapping target names. */

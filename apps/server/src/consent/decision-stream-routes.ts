@@ -11,7 +11,7 @@ import {
 } from "@custos/core";
 import type { Manifest } from "@custos/manifest";
 import { type DecisionSchema, PROTOCOL_VERSION, type WireEntry } from "@custos/sdk";
-import type { AuditEventInput, AuditLedger, DB } from "@custos/store";
+import { type AuditEventInput, type AuditLedger, createConsentRepo, type DB } from "@custos/store";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { type Kysely, sql } from "kysely";
@@ -159,19 +159,7 @@ export function createEntryEncoder(manifest: Manifest) {
   };
 }
 
-/**
- * Subject ids with consent state, in order, after a cursor. It reads only the projection's key;
- * it belongs with the consent repository in @custos/store and moves there with its next change.
- */
-const snapshotRepo = {
-  async subjectIdsAfter(db: Kysely<DB>, after: string | undefined, limit: number): Promise<string[]> {
-    const rows = await sql<{ subject_id: string }>`
-      select distinct subject_id from consent_state
-      where ${after === undefined ? sql`true` : sql`subject_id > ${after}::uuid`}
-      order by subject_id limit ${limit}`.execute(db);
-    return rows.rows.map((r) => String(r.subject_id));
-  },
-};
+const consentRepo = createConsentRepo();
 
 type Deps = {
   db: Kysely<DB>;
@@ -425,7 +413,7 @@ export function registerDecisionStreamRoutes(app: FastifyInstance, deps: Deps): 
       // Read before the states: every change up to `at` committed before they are read.
       const at = eventId(changes.seq);
       const { cursor, limit } = request.query;
-      const ids = await snapshotRepo.subjectIdsAfter(db, cursor?.toLowerCase(), limit);
+      const ids = await consentRepo.subjectIdsAfter(db, cursor?.toLowerCase(), limit);
       return {
         schemaHash: schema.schemaHash,
         at,

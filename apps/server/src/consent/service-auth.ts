@@ -2,6 +2,7 @@ import { createHash, hash, timingSafeEqual } from "node:crypto";
 import { AppError } from "@custos/core";
 import type { FastifyRequest } from "fastify";
 import { z } from "zod";
+import { parseJsonSetting } from "../json-setting.ts";
 
 /**
  * Service authentication for machine callers (decisions, consent recorded by an app backend).
@@ -35,25 +36,11 @@ const ServiceKeys = z
 export function parseServiceKeys(
   text: string | undefined,
 ): { ok: true; keys: ServiceKey[] } | { ok: false; problems: string[] } {
-  if (text === undefined || text.trim() === "") return { ok: true, keys: [] };
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return {
-      ok: false,
-      problems: ['must be a JSON array such as [{"name":"game-server","keyHash":"<sha256 hex>"}]'],
-    };
-  }
-  const parsed = ServiceKeys.safeParse(json);
-  if (!parsed.success)
-    return {
-      ok: false,
-      problems: parsed.error.issues.map(
-        (i) => `${i.path.length ? `[${i.path.join(".")}] ` : ""}${i.message}`,
-      ),
-    };
-  return { ok: true, keys: parsed.data };
+  const parsed = parseJsonSetting(text, ServiceKeys, {
+    empty: [],
+    invalidJson: 'must be a JSON array such as [{"name":"game-server","keyHash":"<sha256 hex>"}]',
+  });
+  return parsed.ok ? { ok: true, keys: parsed.value } : parsed;
 }
 
 export function hashServiceKey(key: string): string {

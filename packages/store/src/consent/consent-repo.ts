@@ -195,6 +195,15 @@ export function createConsentRepo() {
       return new Map(rows.map((r) => [r.hash.toString("hex"), Number(r.id)]));
     },
 
+    /** Subject ids with consent state, in order, after a cursor (the SDK snapshot's pages). */
+    async subjectIdsAfter(db: Kysely<DB>, after: string | undefined, limit: number): Promise<string[]> {
+      const rows = await sql<{ subject_id: string }>`
+        select distinct subject_id from consent_state
+        where ${after === undefined ? sql`true` : sql`subject_id > ${after}::uuid`}
+        order by subject_id limit ${limit}`.execute(db);
+      return rows.rows.map((r) => String(r.subject_id));
+    },
+
     async statesOf(db: Kysely<DB>, subjectIds: readonly string[]): Promise<ConsentStateRow[]> {
       if (subjectIds.length === 0) return [];
       const rows = await consentDb(db)
