@@ -120,8 +120,10 @@ describe.runIf(hasChromium)("consent banner in the browser (CON-2, CON-11)", () 
       expect((await ran(page)).advertising).toBeNull();
       // Focus returns to the re-open button it came from.
       expect(await reopen.evaluate((el) => el === (el.getRootNode() as ShadowRoot).activeElement)).toBe(true);
-      const last = (await rows()).at(-1);
-      expect(last).toMatchObject({ analytics: true, advertising: false, action: "save" });
+      // The banner logs the choice in the background: wait for it to arrive.
+      await expect
+        .poll(async () => (await rows()).at(-1))
+        .toMatchObject({ analytics: true, advertising: false, action: "save" });
       expect(problems).toEqual([]);
     } finally {
       await context.close();

@@ -79,6 +79,15 @@ describe("the run's log scan (SEC-6)", () => {
       expect(report.toLowerCase()).not.toContain(value.toLowerCase());
   });
 
+  it("SEC-6: a phone inside a longer number (a duration, a timestamp) is not a hit; standing alone it is", () => {
+    const phone = [{ kind: "test phone", value: "13900000000" }];
+    expect(scanText(line({ responseTime: 5.3613900000000285 }), phone, "x.ndjson")).toEqual([]);
+    expect(scanText(line({ to: "13900000000" }), phone, "x.ndjson")).toEqual([
+      { file: "x.ndjson", line: 1, kind: "test phone" },
+    ]);
+    expect(scanText(line({ msg: "call +8613900000000 now" }), phone, "x.ndjson")).toHaveLength(1);
+  });
+
   it("SEC-6: a clean log reports 0 hits", () => {
     const hits = scanText(
       [line({ msg: "request completed" }), line({ err: { message: "[redacted-email]" } })].join("\n"),

@@ -15,6 +15,11 @@ export type ScanResult = { files: number; lines: number; hits: ScanHit[] };
 export const LOG_FILE_SUFFIX = ".ndjson";
 export const KEYS_FILE_PREFIX = "keys-";
 
+const isDigit = (c: string | undefined) => c !== undefined && c >= "0" && c <= "9";
+/** Whether the digits just before `at` are a China country code (`86`, as in `+8613800001111`). */
+const afterCountryCode = (text: string, at: number) =>
+  text.slice(at - 2, at) === "86" && !isDigit(text[at - 3]);
+
 /**
  * Finds every needle in `text` (case-insensitively, as an email can be written in any case).
  * One indexOf pass per needle over the whole text: cheap even for large logs.
@@ -39,6 +44,9 @@ export function scanText(text: string, needles: readonly Needle[], file: string)
     const needle = value.toLowerCase();
     if (needle.length < 2) continue;
     for (let at = lower.indexOf(needle); at !== -1; at = lower.indexOf(needle, at + needle.length)) {
+      // A phone or ID number inside a longer run of digits (a timestamp, a duration) is not that value.
+      if (isDigit(needle[0]) && isDigit(lower[at - 1]) && !afterCountryCode(lower, at)) continue;
+      if (isDigit(needle[needle.length - 1]) && isDigit(lower[at + needle.length])) continue;
       const line = lineOf(at);
       const key = `${line}:${kind}`;
       if (seen.has(key)) continue;
