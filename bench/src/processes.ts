@@ -61,11 +61,17 @@ export function startHelloWorld(): Promise<Started> {
   });
 }
 
-/** `custos start` on a free port, without demo data, in `dataDir`; `match[1]` is its base URL. */
+/**
+ * `custos start` on a free port, without demo data, in `dataDir`; `match[1]` is its base URL. With
+ * CUSTOS_BENCH_PROFILE_DIR set, the server writes a V8 CPU profile there when it stops.
+ */
 export function startCustos(dataDir: string, env: NodeJS.ProcessEnv): Promise<Started> {
   return startProcess(
     process.execPath,
     [
+      ...(process.env.CUSTOS_BENCH_PROFILE_DIR
+        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.CUSTOS_BENCH_PROFILE_DIR}`]
+        : []),
       path.join(repoRoot, "apps/cli/bin/custos.mjs"),
       "start",
       "--port",

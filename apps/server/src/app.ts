@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import type { IncomingHttpHeaders } from "node:http";
 import { type Clock, newId, systemClock } from "@custos/core";
 import type { LoadedManifest } from "@custos/manifest";
 import {
@@ -40,6 +41,7 @@ import { type ConsentChanges, createConsentChanges } from "./consent/consent-cha
 import { registerConsentReportRoutes } from "./consent/consent-report-routes.ts";
 import { registerConsentRoutes } from "./consent/consent-routes.ts";
 import { type ConsentService, createConsentService } from "./consent/consent-service.ts";
+import { installDecisionFastPath } from "./consent/decision-fast-path.ts";
 import { registerDecisionStreamRoutes } from "./consent/decision-stream-routes.ts";
 import { invalidateOnPublish } from "./consent/invalidation.ts";
 import { registerPermissionPromptSdkRoutes } from "./consent/prompt-wiring.ts";
@@ -87,6 +89,12 @@ export type AppDeps = {
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{8,64}$/;
 
+/** A client's request id is kept only when it is a plain token: it ends up in logs and headers. */
+export function requestIdOf(headers: IncomingHttpHeaders): string {
+  const given = headers["x-request-id"];
+  return typeof given === "string" && REQUEST_ID_RE.test(given) ? given : newId();
+}
+
 /** The services the app was built from, for the CLI (demo data) and tests. */
 export type AppServices = {
   db: Database["db"];
@@ -125,11 +133,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     // Fastify accepts a hop count too (proxy-addr), though its types list only boolean and string.
     trustProxy: config.trustProxy as boolean | string,
     requestIdHeader: false,
-    // A client's id is kept only when it is a plain token: it ends up in logs and headers.
-    genReqId: (req) => {
-      const given = req.headers["x-request-id"];
-      return typeof given === "string" && REQUEST_ID_RE.test(given) ? given : newId();
-    },
+    genReqId: (req) => requestIdOf(req.headers),
     routerOptions: { maxParamLength: 200 },
     childLoggerFactory: (logger, bindings, options) => lazyChildLogger(logger as Logger, bindings, options),
     ...https,
@@ -144,7 +148,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   registerErrorHandling(app);
 
   await app.register(cookie);
-  await registerSecurity(app, config);
+  const security = await registerSecurity(app, config);
   registerCsrf(app, { publicUrl: config.publicUrl });
 
   await app.register(swagger, {
@@ -241,7 +245,10 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     countFlushMs: config.decisionCountFlushSeconds * 1000,
     onBackgroundError: (err) =>
-      app.log.warn({ err: serializeError(err) }, "decision counts could not be written; retrying"),
+      app.log.warn(
+        { err: serializeError(err) },
+        "decision audit records could not be written; they are kept and retried",
+      ),
   });
   // Before the database closes: writes the allowed-decision counts still in memory.
   app.addHook("preClose", async () => {
@@ -270,6 +277,15 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerAuditRoutes(app, { db, clock, ledger: auditLedger, requireStaff });
   registerConsentRoutes(app, { service: consent, serviceKeys: config.serviceKeys });
+  if (process.env.NOFAST !== "1")
+    installDecisionFastPath(app, {
+      service: consent,
+      serviceKeys: config.serviceKeys,
+      security,
+      serviceRateLimitMax: config.serviceRateLimitMax,
+      metrics,
+      requestIdOf,
+    });
   registerDecisionStreamRoutes(app, {
     db,
     consent,

@@ -1,5 +1,5 @@
 import { AppError, type ErrorCode, HTTP_STATUS, isAppError, isErrorCode } from "@custos/core";
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { serializeError } from "./logging.ts";
@@ -106,6 +106,40 @@ function send(
   return reply.code(status).type("application/json; charset=utf-8").send(body);
 }
 
+/**
+ * The answer to a failure that is not a schema validation: an AppError (or a Fastify built-in
+ * error mapped onto one) below 500 says what was wrong; anything else is a bare 500 `internal`
+ * with the request id only, its details in the log (scrubbed).
+ */
+export function errorAnswer(
+  err: unknown,
+  requestId: string,
+  log: Pick<FastifyBaseLogger, "info" | "error">,
+): { status: number; body: ErrorBody } {
+  const appError = isAppError(err)
+    ? err
+    : err instanceof Error
+      ? fromFastifyError(err as FastifyError)
+      : undefined;
+  if (appError && appError.statusCode < 500) {
+    log.info({ code: appError.code, status: appError.statusCode }, "request refused");
+    const details = appError.details;
+    return {
+      status: appError.statusCode,
+      body: {
+        error: {
+          code: appError.code,
+          message: appError.message,
+          ...(details === undefined ? {} : { details }),
+          requestId,
+        },
+      },
+    };
+  }
+  log.error({ err: serializeError(err) }, "unexpected error");
+  return { status: 500, body: { error: { code: "internal", message: INTERNAL_MESSAGE, requestId } } };
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(err)) {
@@ -120,18 +154,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
         details: { issues },
       });
     }
-    const appError = isAppError(err) ? err : fromFastifyError(err);
-    if (appError && appError.statusCode < 500) {
-      request.log.info({ code: appError.code, status: appError.statusCode }, "request refused");
-      const details = appError.details;
-      return send(reply, request, appError.statusCode, {
-        code: appError.code,
-        message: appError.message,
-        ...(details === undefined ? {} : { details }),
-      });
-    }
-    request.log.error({ err: serializeError(err) }, "unexpected error");
-    return send(reply, request, 500, { code: "internal", message: INTERNAL_MESSAGE });
+    const { status, body } = errorAnswer(err, request.id, request.log);
+    return reply.code(status).type("application/json; charset=utf-8").send(body);
   });
 
   app.setNotFoundHandler((request, reply) =>

@@ -86,6 +86,7 @@ export async function decideOne(
   expect(res.statusCode, res.body).toBe(200);
   return res.json() as {
     allow: boolean;
+    sensitive: boolean;
     reason: string;
     basis: string | null;
     validPurposes?: string[];

@@ -268,7 +268,7 @@ describe("decision state cache (CON-5)", () => {
   });
 });
 
-describe("decision audit: evidence before the answer, allow counts in memory", () => {
+describe("decision audit: sensitive evidence before the answer, denials soon after, allow counts in memory", () => {
   let t: TestApp;
 
   beforeAll(async () => {
@@ -280,11 +280,53 @@ describe("decision audit: evidence before the answer, allow counts in memory", (
     await t?.close();
   });
 
-  it("SEC-4: concurrent denials are each in the audit log when their answers arrive", async () => {
+  it("SEC-4: concurrent sensitive allows are each in the audit log when their answers arrive", async () => {
+    const subjects = Array.from({ length: 20 }, () => randomUUID());
+    const answers = await Promise.all(
+      subjects.map((subjectId) =>
+        decideOne(t.app, { subjectId, purposeId: "real-name-authentication", categories: ["real-name"] }),
+      ),
+    );
+    expect(answers.every((a) => a.allow && a.sensitive && a.reason === "basis")).toBe(true);
+    for (const subjectId of subjects) expect(await auditedDecisions(t.database, subjectId)).toBe(1);
+  });
+
+  it("SEC-4: denials are each audited, in one background write within the denial window", async () => {
     const subjects = Array.from({ length: 20 }, () => randomUUID());
     const answers = await Promise.all(subjects.map((subjectId) => decideOne(t.app, surveys(subjectId))));
     expect(answers.every((a) => !a.allow && a.reason === "consent-missing")).toBe(true);
-    for (const subjectId of subjects) expect(await auditedDecisions(t.database, subjectId)).toBe(1);
+    const deadline = Date.now() + 5000;
+    let audited = 0;
+    while (Date.now() < deadline) {
+      audited = 0;
+      for (const subjectId of subjects) audited += await auditedDecisions(t.database, subjectId);
+      if (audited === subjects.length) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(audited).toBe(subjects.length);
+  });
+
+  it("SEC-4: denials still queued are written when the service closes; later ones before their answer", async () => {
+    const db = t.database.db;
+    const service = createConsentService({
+      db,
+      manifest: t.manifest.manifest,
+      ledger: createConsentLedger({ db }),
+      audit: createAuditLedger({ db }),
+      clock: fixedClock(new Date()),
+      publicUrl: "http://custos.test",
+      denialFlushMs: 600_000,
+    });
+    const [queued, late] = [randomUUID(), randomUUID()];
+    try {
+      expect((await service.decideMany("game-server", [surveys(queued)]))[0]).toMatchObject({ allow: false });
+      expect(await auditedDecisions(t.database, queued)).toBe(0);
+    } finally {
+      await service.close();
+    }
+    expect(await auditedDecisions(t.database, queued)).toBe(1);
+    await service.decideMany("game-server", [surveys(late)]);
+    expect(await auditedDecisions(t.database, late)).toBe(1);
   });
 
   it("SEC-4: allowed decisions are counted in memory and written within the flush interval", async () => {

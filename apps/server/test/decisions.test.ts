@@ -14,7 +14,9 @@ useConsentApp((app) => {
   manifest = t.manifest.manifest;
 });
 
+/** The subject's decision audit events, once queued denials are written (within 50 ms anyway). */
 async function auditRows(subjectId: string) {
+  await t.app.custos.consent.flushDenials();
   return (
     await sql<{
       outcome: string;

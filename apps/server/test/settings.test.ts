@@ -283,7 +283,8 @@ describe("interest tags (CON-15)", () => {
     const off = await postTags(p, "personalised-content", [racing], 403);
     expect(off.json().error).toMatchObject({ code: "forbidden", details: { reason: "setting-off" } });
     expect(await rowsOf(p.subjectId)).toEqual([]);
-    // Refusals are audited one by one, like any denied decision.
+    // Refusals are audited one by one, like any denied decision (written within 50 ms; now here).
+    await t.app.custos.consent.flushDenials();
     const denials = (await auditOf(p.subjectId)).filter(
       (e) => e.action === "decide" && e.outcome === "denied",
     );

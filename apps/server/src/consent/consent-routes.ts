@@ -15,12 +15,16 @@ type Deps = {
 };
 
 export const MAX_BATCH_DECISIONS = 1000;
+export const MAX_DECISION_CATEGORIES = 50;
+/** Purpose and category ids: lower-case kebab-case, 1 to 64 characters. */
+export const DECISION_ID_RE = /^[a-z][a-z0-9-]*$/;
+export const DECISION_CHANNELS = ["sms", "email", "push", "social"] as const;
 
 const id = z
   .string()
   .min(1)
   .max(64)
-  .regex(/^[a-z][a-z0-9-]*$/, "ids are lower-case kebab-case (e.g. location-services)");
+  .regex(DECISION_ID_RE, "ids are lower-case kebab-case (e.g. location-services)");
 const Language = z.enum(LANGUAGES);
 
 const consentFields = {
@@ -65,12 +69,13 @@ const ConsentView = z.object({
   ),
 });
 
-const DecisionItem = z.strictObject({
+/** One decision request's body (exported for the fast path's agreement test). */
+export const DecisionItem = z.strictObject({
   subjectId: z.uuid(),
   purposeId: id,
-  categories: z.array(id).max(50).default([]),
+  categories: z.array(id).max(MAX_DECISION_CATEGORIES).default([]),
   channel: z
-    .enum(["sms", "email", "push", "social"])
+    .enum(DECISION_CHANNELS)
     .optional()
     .describe("For a marketing purpose: the channel the message would use (CON-9)."),
 });

@@ -78,6 +78,12 @@ type Deps = {
   cache?: DecisionCacheOptions | undefined;
   /** How often the per-minute allow counts are written to the audit ledger, in ms (default 5000). */
   countFlushMs?: number | undefined;
+  /**
+   * The longest a denial waits in memory before its audit event is written, in ms (default 50).
+   * Nothing is processed on a denial, so its evidence need not hold up the answer; a clean close
+   * writes what is left. Sensitive allows are always committed before the answer.
+   */
+  denialFlushMs?: number | undefined;
   /** Told of a failed background write (a count flush); the counts are kept and retried. */
   onBackgroundError?: ((error: unknown) => void) | undefined;
 };
@@ -95,6 +101,8 @@ export type DecisionCacheOptions = {
 /** Decisions memoised per cached subject state (decide is pure in manifest, state and request). */
 const MEMO_PER_SUBJECT = 16;
 const MINUTE_MS = 60_000;
+/** Queued denials written in one go at most (the rest wait for the next write). */
+const DENIAL_BATCH = 1000;
 /** Subjects read in one query at most (a batch request holds up to 1,000). */
 const MAX_READ_BATCH = 2000;
 
@@ -130,6 +138,7 @@ export function createConsentService({
   changes,
   cache: cacheOptions,
   countFlushMs = 5000,
+  denialFlushMs = 50,
   onBackgroundError,
 }: Deps) {
   const policyUrl = `${publicUrl}/center/policy/privacy-policy`;
@@ -320,11 +329,12 @@ export function createConsentService({
     return total;
   }
 
-  // --- Denials and sensitive decisions: written before the answer, in group commits ----------
+  // --- Sensitive allows: written before the answer, in group commits --------------------------
   //
   // Each such decision is its own audit event and its request waits until that event is
   // committed. Requests arriving while a write is pending or in flight are written together in the
-  // next statement (group commit), so a burst of denials costs one write, not one each.
+  // next statement (group commit), so a burst costs one write, not one each. Batches of queued
+  // denials go through the same writer.
   let auditQueue: PendingAudit[] = [];
   let auditWriting = false;
 
@@ -360,6 +370,53 @@ export function createConsentService({
       }
     }
     auditWriting = false;
+  }
+
+  // --- Denials: one audit event each, written in the background within `denialFlushMs` -------
+  //
+  // A denial releases nothing, so the caller need not wait for its evidence: denials wait here
+  // (at most DENIAL_BATCH of them, at most `denialFlushMs`) and go out as one group-committed
+  // write. A failed write keeps them for the next attempt; `close` writes what is left.
+  let denials: AuditEventInput[] = [];
+  let denialTimer: NodeJS.Timeout | undefined;
+
+  function queueDenials(events: readonly AuditEventInput[]): void {
+    for (const e of events) denials.push(e);
+    if (denials.length >= DENIAL_BATCH) void flushDenials().catch(() => undefined);
+    else if (!denialTimer) {
+      denialTimer = setTimeout(() => {
+        denialTimer = undefined;
+        void flushDenials().catch(() => undefined);
+      }, denialFlushMs);
+      denialTimer.unref();
+    }
+  }
+
+  /** Writes the queued denials; on failure they are kept (and retried by the next timer). */
+  async function flushDenials(): Promise<number> {
+    if (denialTimer) clearTimeout(denialTimer);
+    denialTimer = undefined;
+    if (denials.length === 0) return 0;
+    const batch = denials;
+    denials = [];
+    try {
+      await writeAudit(batch);
+      return batch.length;
+    } catch (error) {
+      denials = batch.concat(denials);
+      onBackgroundError?.(error);
+      if (!closed && !denialTimer) {
+        denialTimer = setTimeout(
+          () => {
+            denialTimer = undefined;
+            void flushDenials().catch(() => undefined);
+          },
+          Math.max(denialFlushMs, 1000),
+        );
+        denialTimer.unref();
+      }
+      throw error;
+    }
   }
 
   function purposeOrThrow(purposeId: string) {
@@ -539,7 +596,8 @@ export function createConsentService({
 
     /**
      * Decides a batch for a service (MAN-5, CON-1, CON-14). Denials and decisions touching a
-     * sensitive category are audited one by one, committed before this returns; other allows are
+     * sensitive category are audited one by one: sensitive allows committed before this returns,
+     * denials within `denialFlushMs` (nothing is processed on a denial); other allows are
      * counted per service, purpose, category and minute in memory and written by
      * `flushDecisionCounts` (every `countFlushMs`, and on `close`). The returned decisions may be
      * shared with other calls: do not modify them.
@@ -557,13 +615,14 @@ export function createConsentService({
           : [...new Set(items.map((i) => subjectKey(i.subjectId)))];
       const entries = await entriesOf(subjectIds, nowMs);
       const minute = Math.floor(nowMs / MINUTE_MS) * MINUTE_MS;
-      const events: AuditEventInput[] = [];
-      // After close, counts are written by this call itself (nobody would flush them later).
+      const evidence: AuditEventInput[] = [];
+      const denied: AuditEventInput[] = [];
+      // After close, counts and denials are written by this call itself (nobody would flush them later).
       const into = closed ? new Map<string, DecisionCount>() : counts;
       const decisions = items.map((item) => {
         const d = decideWith(entries.get(subjectKey(item.subjectId)) as CacheEntry, item);
         if (!d.allow || d.sensitive)
-          events.push({
+          (d.allow && !closed ? evidence : denied).push({
             actorType: "service",
             actorId: serviceName,
             action: "decide",
@@ -584,7 +643,9 @@ export function createConsentService({
       });
       if (into !== counts && into.size > 0) await writeCountMap(into);
       else scheduleFlush();
-      if (events.length > 0) await writeAudit(events);
+      if (closed) evidence.push(...denied);
+      else if (denied.length > 0) queueDenials(denied);
+      if (evidence.length > 0) await writeAudit(evidence);
       return decisions;
     },
 
@@ -597,6 +658,12 @@ export function createConsentService({
       flushing = next.catch(() => 0);
       return next;
     },
+
+    /**
+     * Writes the queued denials' audit events now (they are otherwise written within
+     * `denialFlushMs`). Returns how many were written; on failure they stay queued.
+     */
+    flushDenials,
 
     /**
      * Drops subjects from the decision state cache, or every subject when called without ids (for
@@ -618,14 +685,17 @@ export function createConsentService({
       return { enabled: cacheOn, subjects: cache.size, ...cacheStats };
     },
 
-    /** Stops the cache and the flush timer, and writes the counts still in memory (app close). */
+    /**
+     * Stops the cache and the flush timers, and writes the denials and counts still in memory (app
+     * close). Decisions after this write their own evidence before answering.
+     */
     async close(): Promise<void> {
       closed = true;
       for (const unsubscribe of unsubscribes) unsubscribe();
       if (flushTimer) clearTimeout(flushTimer);
       flushTimer = undefined;
       cache.clear();
-      await service.flushDecisionCounts();
+      await Promise.all([flushDenials(), service.flushDecisionCounts()]);
     },
   };
   return service;

@@ -51,31 +51,50 @@ export type ServiceContext = { service: string };
 
 type Verifier = (request: FastifyRequest) => ServiceContext | undefined;
 
+type Matcher = (header: string | string[] | undefined) => ServiceContext | undefined;
+
+const matchers = new WeakMap<readonly ServiceKey[], Matcher>();
+
+/**
+ * The service a presented `x-custos-service-key` header value authenticates as, or undefined. The
+ * SHA-256 of the key is compared with every configured hash in constant time (no early exit, no
+ * cache keyed by the key text: a lookup by secret would time differently for near misses).
+ */
+export function serviceKeyMatcher(keys: readonly ServiceKey[]): Matcher {
+  const known = matchers.get(keys);
+  if (known) return known;
+  const hashes = keys.map((k) => ({ name: k.name, hash: Buffer.from(k.keyHash, "hex") }));
+  const match: Matcher = (header) => {
+    const key = Array.isArray(header) ? header[0] : header;
+    if (hashes.length === 0 || typeof key !== "string" || key.length < 16 || key.length > 200)
+      return undefined;
+    const given = hash("sha256", key, "buffer");
+    let found: ServiceContext | undefined;
+    for (const h of hashes) if (timingSafeEqual(h.hash, given) && !found) found = { service: h.name };
+    return found;
+  };
+  matchers.set(keys, match);
+  return match;
+}
+
 const verifiers = new WeakMap<readonly ServiceKey[], Verifier>();
 
 /**
- * The service a request authenticates as, or undefined. The SHA-256 of the presented key is
- * compared with every configured hash in constant time (no early exit, no cache keyed by the key
- * text: a lookup by secret would time differently for near misses). The answer is kept per request,
- * so the rate limiter (which buckets services by name) and the route guard check the key once.
+ * The service a request authenticates as, or undefined (see serviceKeyMatcher). The answer is kept
+ * per request, so the rate limiter (which buckets services by name) and the route guard check the
+ * key once.
  */
 export function serviceKeyVerifier(keys: readonly ServiceKey[]): Verifier {
   const known = verifiers.get(keys);
   if (known) return known;
-  const hashes = keys.map((k) => ({ name: k.name, hash: Buffer.from(k.keyHash, "hex") }));
+  const match = serviceKeyMatcher(keys);
   const seen = new WeakMap<FastifyRequest, ServiceContext | null>();
   const verify: Verifier = (request) => {
     const cached = seen.get(request);
     if (cached !== undefined) return cached ?? undefined;
-    let match: ServiceContext | null = null;
-    const header = request.headers[SERVICE_KEY_HEADER];
-    const key = Array.isArray(header) ? header[0] : header;
-    if (hashes.length > 0 && typeof key === "string" && key.length >= 16 && key.length <= 200) {
-      const given = hash("sha256", key, "buffer");
-      for (const h of hashes) if (timingSafeEqual(h.hash, given) && !match) match = { service: h.name };
-    }
-    seen.set(request, match);
-    return match ?? undefined;
+    const found = match(request.headers[SERVICE_KEY_HEADER]);
+    seen.set(request, found ?? null);
+    return found;
   };
   verifiers.set(keys, verify);
   return verify;

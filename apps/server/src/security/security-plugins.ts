@@ -1,9 +1,10 @@
 import { AppError } from "@custos/core";
-import rateLimit from "@fastify/rate-limit";
+import rateLimit, { type FastifyRateLimitStoreCtor } from "@fastify/rate-limit";
 import type { FastifyInstance } from "fastify";
 import helmet, { type HelmetOptions } from "helmet";
 import type { Config } from "../config.ts";
 import { serviceKeyVerifier } from "../consent/service-auth.ts";
+import { WindowCounters } from "./window-counters.ts";
 
 /**
  * Transport and browser hardening (SEC-8): a strict Content-Security-Policy that the built web app
@@ -26,7 +27,23 @@ export const CONTENT_SECURITY_POLICY = {
   "frame-ancestors": ["'none'"],
 };
 
-export async function registerSecurity(app: FastifyInstance, config: Config): Promise<void> {
+export const RATE_LIMIT_WINDOW_MS = 60_000;
+const SERVICE_BUCKET = "service:";
+
+/** The rate-limit key of requests authenticated as a service. */
+export function serviceBucket(service: string): string {
+  return `${SERVICE_BUCKET}${service}`;
+}
+
+/** What requests answered outside Fastify's hooks (the decision fast path) need to match them. */
+export type Security = {
+  /** The constant security headers of every response, as a flat [name, value, …] list. */
+  headers: readonly string[];
+  /** The rate limiter's counters (window RATE_LIMIT_WINDOW_MS). */
+  counters: WindowCounters;
+};
+
+export async function registerSecurity(app: FastifyInstance, config: Config): Promise<Security> {
   const headers = constantHelmetHeaders({
     contentSecurityPolicy: {
       useDefaults: false,
@@ -47,16 +64,20 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
   });
 
   const serviceOf = serviceKeyVerifier(config.serviceKeys);
-  const SERVICE_BUCKET = "service:";
+  const counters = new WindowCounters();
   await app.register(rateLimit, {
     global: true,
+    // The plugin calls `new store(options)`: a constructor returning an object yields that object.
+    store: function sharedCounters() {
+      return counters;
+    } as unknown as FastifyRateLimitStoreCtor,
     keyGenerator: (request) => {
       const service = serviceOf(request);
-      return service ? `${SERVICE_BUCKET}${service.service}` : request.ip;
+      return service ? serviceBucket(service.service) : request.ip;
     },
     max: (_request, key) =>
       key.startsWith(SERVICE_BUCKET) ? config.serviceRateLimitMax : config.rateLimitMax,
-    timeWindow: 60_000,
+    timeWindow: RATE_LIMIT_WINDOW_MS,
     errorResponseBuilder: (request, context) => {
       const seconds = Math.max(1, Math.ceil(context.ttl / 1000));
       return new AppError("rate_limited", {
@@ -65,6 +86,7 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
       });
     },
   });
+  return { headers, counters };
 }
 
 /**

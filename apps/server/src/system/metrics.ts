@@ -2,7 +2,11 @@ import type { FastifyInstance } from "fastify";
 import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
 
 /** Prometheus metrics: process defaults plus request duration by route and status. One registry per app. */
-export type Metrics = { registry: Registry };
+export type Metrics = {
+  registry: Registry;
+  /** Records one request that did not pass through Fastify's hooks (the decision fast path). */
+  observe(method: string, route: string, statusCode: number, seconds: number): void;
+};
 
 export function registerMetrics(app: FastifyInstance): Metrics {
   const registry = new Registry();
@@ -23,5 +27,9 @@ export function registerMetrics(app: FastifyInstance): Metrics {
     );
     done();
   });
-  return { registry };
+  return {
+    registry,
+    observe: (method, route, statusCode, seconds) =>
+      duration.observe({ method, route, status_code: String(statusCode) }, seconds),
+  };
 }

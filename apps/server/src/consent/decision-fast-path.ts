@@ -1,0 +1,252 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { PurposeDecision } from "@custos/core";
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { z } from "zod";
+import { errorAnswer } from "../errors.ts";
+import { lazyChildLogger } from "../logging.ts";
+import { RATE_LIMIT_WINDOW_MS, type Security, serviceBucket } from "../security/security-plugins.ts";
+import type { Metrics } from "../system/metrics.ts";
+import { DECISION_CHANNELS, DECISION_ID_RE, MAX_DECISION_CATEGORIES } from "./consent-routes.ts";
+import type { ConsentService, DecisionItem } from "./consent-service.ts";
+import { SERVICE_KEY_HEADER, type ServiceKey, serviceKeyMatcher } from "./service-auth.ts";
+
+/**
+ * The single-decision route without the framework around it (issue 4, "HTTP decisions": a
+ * decision should cost little more than the HTTP exchange itself).
+ *
+ * `POST /api/v1/decisions` is the one request services send before each use of personal
+ * information, so it is answered straight from Node's request event, before Fastify. Only the
+ * plain, well-formed case is: a valid service key, a JSON body the route's schema accepts, no
+ * cookie (so no CSRF question) and the service within its rate limit. Everything else (a missing
+ * or wrong key, bad JSON, a failed validation, a limit reached, a server closing) is handed to
+ * Fastify unchanged, or, once the body has been read, replayed through `app.inject`, so every
+ * refusal is the route's own answer. The answer itself is the route's: same headers (security,
+ * request id, rate limit), same body, same audit and counts, same metrics and request log lines.
+ * Tests compare both paths request by request.
+ */
+
+export const DECISION_PATH = "/api/v1/decisions";
+
+/** A decision body is small: 50 categories of 64 characters fit in 4 KiB with room to spare. */
+const MAX_FAST_BODY = 8192;
+const JSON_TYPE = /^application\/json\s*(?:;\s*charset=utf-8\s*)?$/i;
+const UUID = z.regexes.uuid();
+const CHANNELS: ReadonlySet<string> = new Set(DECISION_CHANNELS);
+const FIELDS: ReadonlySet<string> = new Set(["subjectId", "purposeId", "categories", "channel"]);
+const CONTENT_TYPE = "application/json; charset=utf-8";
+/** Headers of a replayed answer that belong to that exchange, not to this one. */
+const HOP_HEADERS = new Set(["connection", "keep-alive", "transfer-encoding", "date", "content-length"]);
+
+type Deps = {
+  service: ConsentService;
+  serviceKeys: readonly ServiceKey[];
+  security: Security;
+  serviceRateLimitMax: number;
+  metrics: Metrics;
+  requestIdOf: (headers: IncomingMessage["headers"]) => string;
+};
+
+const isId = (v: unknown): v is string =>
+  typeof v === "string" && v.length >= 1 && v.length <= 64 && DECISION_ID_RE.test(v);
+
+/**
+ * The item when the body is one the route's schema accepts as it stands, else undefined (the
+ * route then says what is wrong). Never accepts what the schema refuses; a test checks both agree.
+ */
+export function plainDecisionItem(body: unknown): DecisionItem | undefined {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return undefined;
+  const o = body as Record<string, unknown>;
+  for (const key of Object.keys(o)) if (!FIELDS.has(key)) return undefined;
+  const { subjectId, purposeId, categories, channel } = o;
+  if (typeof subjectId !== "string" || !UUID.test(subjectId) || !isId(purposeId)) return undefined;
+  if (channel !== undefined && (typeof channel !== "string" || !CHANNELS.has(channel))) return undefined;
+  if (categories !== undefined) {
+    if (!Array.isArray(categories) || categories.length > MAX_DECISION_CATEGORIES) return undefined;
+    for (const c of categories) if (!isId(c)) return undefined;
+  }
+  return {
+    subjectId,
+    purposeId,
+    categories: (categories as string[] | undefined) ?? [],
+    ...(channel === undefined ? {} : { channel: channel as string }),
+  };
+}
+
+/** The response body, as the route's response schema writes it (its fields, in its order). */
+const bodies = new WeakMap<PurposeDecision, string>();
+function decisionBody(d: PurposeDecision): string {
+  let body = bodies.get(d);
+  if (body === undefined) {
+    body = JSON.stringify({
+      allow: d.allow,
+      reason: d.reason,
+      basis: d.basis,
+      sensitive: d.sensitive,
+      ...(d.validPurposes === undefined ? {} : { validPurposes: d.validPurposes }),
+      ...(d.validCategories === undefined ? {} : { validCategories: d.validCategories }),
+    });
+    bodies.set(d, body);
+  }
+  return body;
+}
+
+/** How many requests the fast path answered itself, and how many it replayed through Fastify. */
+export type FastPathStats = { answered: number; replayed: number };
+const statsOf = new WeakMap<FastifyInstance, FastPathStats>();
+
+/** The fast path's figures for an app (zeros when it is off: no service keys configured). */
+export function decisionFastPathStats(app: FastifyInstance): FastPathStats {
+  return statsOf.get(app) ?? { answered: 0, replayed: 0 };
+}
+
+/** Puts the fast path in front of Fastify's request handler. Call once, before `listen`. */
+export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void {
+  const match = serviceKeyMatcher(deps.serviceKeys);
+  if (deps.serviceKeys.length === 0) return;
+  const server = app.server;
+  const [fastify, ...others] = server.listeners("request") as ((
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) => void)[];
+  if (!fastify || others.length > 0) throw new Error("expected Fastify's one request listener");
+  server.removeListener("request", fastify);
+  const stats: FastPathStats = { answered: 0, replayed: 0 };
+  statsOf.set(app, stats);
+  let closing = false;
+  app.addHook("preClose", (done) => {
+    closing = true;
+    done();
+  });
+  const { counters, headers: securityHeaders } = deps.security;
+  // The app's logger is pino (createLogger); Fastify types it by its smaller interface.
+  const root = app.log as unknown as Logger;
+  const max = deps.serviceRateLimitMax;
+
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    if (closing || !accept(req, res)) fastify(req, res);
+  });
+
+  /** Takes the request when it is the plain case; false hands it to Fastify untouched. */
+  function accept(req: IncomingMessage, res: ServerResponse): boolean {
+    if (req.method !== "POST" || req.url !== DECISION_PATH) return false;
+    const h = req.headers;
+    if (h.cookie !== undefined || h["transfer-encoding"] !== undefined) return false;
+    const type = h["content-type"];
+    if (type === undefined || !JSON_TYPE.test(type)) return false;
+    const length = Number(h["content-length"]);
+    if (!(length > 0 && length <= MAX_FAST_BODY)) return false;
+    const caller = match(h[SERVICE_KEY_HEADER]);
+    if (!caller) return false;
+    const bucket = serviceBucket(caller.service);
+    if (counters.peek(bucket, RATE_LIMIT_WINDOW_MS).current >= max) return false;
+
+    const started = performance.now();
+    const id = deps.requestIdOf(h);
+    const log = root.isLevelEnabled("info") ? lazyChildLogger(root, { reqId: id }, {}) : undefined;
+    let text = "";
+    req.setEncoding("utf8");
+    req.on("data", (chunk: string) => {
+      text += chunk;
+    });
+    req.on("error", () => {
+      res.destroy();
+    });
+    req.on("end", () => {
+      const item = Buffer.byteLength(text) === length ? parse(text) : undefined;
+      const count = item ? counters.hit(bucket, RATE_LIMIT_WINDOW_MS) : undefined;
+      // Fastify answers (and logs and measures) the replay as its own request.
+      if (!item || !count || count.current > max) {
+        stats.replayed += 1;
+        replay(req, res, text);
+        return;
+      }
+      log?.info(
+        { req: { method: "POST", url: DECISION_PATH, routeOptions: { url: DECISION_PATH } } },
+        "incoming request",
+      );
+      deps.service.decideMany(caller.service, [item], id).then(
+        ([decision]) => {
+          const body = decisionBody(decision as PurposeDecision);
+          answer(res, 200, id, body, count, started, log);
+        },
+        (error: unknown) => {
+          const { status, body } = errorAnswer(error, id, log ?? app.log.child({ reqId: id }));
+          answer(res, status, id, JSON.stringify(body), count, started, log);
+        },
+      );
+    });
+    return true;
+  }
+
+  function parse(text: string): DecisionItem | undefined {
+    try {
+      return plainDecisionItem(JSON.parse(text));
+    } catch {
+      return undefined;
+    }
+  }
+
+  function answer(
+    res: ServerResponse,
+    status: number,
+    id: string,
+    body: string,
+    count: { current: number; ttl: number },
+    started: number,
+    log: ReturnType<typeof lazyChildLogger> | undefined,
+  ): void {
+    const headers: string[] = [...securityHeaders];
+    headers.push(
+      "x-request-id",
+      id,
+      "x-ratelimit-limit",
+      String(max),
+      "x-ratelimit-remaining",
+      String(Math.max(0, max - count.current)),
+      "x-ratelimit-reset",
+      String(Math.ceil(count.ttl / 1000)),
+      "content-type",
+      CONTENT_TYPE,
+      "content-length",
+      String(Buffer.byteLength(body)),
+    );
+    res.writeHead(status, headers);
+    res.end(body);
+    stats.answered += 1;
+    finish(status, started, log);
+  }
+
+  function finish(status: number, started: number, log: ReturnType<typeof lazyChildLogger> | undefined) {
+    const ms = performance.now() - started;
+    deps.metrics.observe("POST", DECISION_PATH, status, ms / 1000);
+    log?.info({ res: { statusCode: status }, responseTime: ms }, "request completed");
+  }
+
+  /** The route's own answer for a request whose body was read here (a refusal, or over the limit). */
+  function replay(req: IncomingMessage, res: ServerResponse, payload: string): void {
+    const headers = { ...req.headers };
+    delete headers["content-length"];
+    app
+      .inject({
+        method: "POST",
+        url: DECISION_PATH,
+        headers,
+        payload,
+        remoteAddress: req.socket.remoteAddress ?? "127.0.0.1",
+      })
+      .then(
+        (r) => {
+          const out: string[] = [];
+          for (const [name, value] of Object.entries(r.headers)) {
+            if (HOP_HEADERS.has(name) || value === undefined) continue;
+            for (const v of Array.isArray(value) ? value : [value]) out.push(name, String(v));
+          }
+          out.push("content-length", String(r.rawPayload.length));
+          res.writeHead(r.statusCode, out);
+          res.end(r.rawPayload);
+        },
+        () => res.destroy(),
+      );
+  }
+}

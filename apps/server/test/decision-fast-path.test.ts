@@ -1,0 +1,272 @@
+import { randomUUID } from "node:crypto";
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DecisionItem } from "../src/consent/consent-routes.ts";
+import { decisionFastPathStats, plainDecisionItem } from "../src/consent/decision-fast-path.ts";
+import { hashServiceKey, SERVICE_KEY_HEADER } from "../src/consent/service-auth.ts";
+import { SERVICE_KEY } from "./consent-helpers.ts";
+import { buildTestApp, type TestApp } from "./helpers.ts";
+
+/**
+ * The single-decision fast path answers exactly as the Fastify route does: each request goes once
+ * over a real socket (through the fast path) and once through `app.inject` (Fastify only), and the
+ * two answers must match: status, body, and every header but the per-exchange ones.
+ */
+
+const serviceKeys = JSON.stringify([{ name: "game-server", keyHash: hashServiceKey(SERVICE_KEY) }]);
+const json = { "content-type": "application/json", [SERVICE_KEY_HEADER]: SERVICE_KEY };
+/** Differ by exchange: the date, the request id (and so an error body's length), the rate-limit count, the connection. */
+const PER_EXCHANGE = new Set([
+  "content-length",
+  "date",
+  "x-request-id",
+  "x-ratelimit-remaining",
+  "x-ratelimit-reset",
+  "connection",
+  "keep-alive",
+]);
+
+type Answer = { status: number; body: unknown; headers: Record<string, string> };
+
+function comparable(status: number, headers: Record<string, string>, text: string): Answer {
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: compare the text
+  }
+  const error = (body as { error?: { requestId?: string } }).error;
+  if (error?.requestId) error.requestId = "(request id)";
+  const kept: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (!PER_EXCHANGE.has(k)) kept[k] = v;
+  return { status, body, headers: kept };
+}
+
+describe("decision fast path (issue 4, HTTP decisions)", () => {
+  let t: TestApp;
+  let base: string;
+
+  beforeAll(async () => {
+    t = await buildTestApp({ env: { CUSTOS_SERVICE_KEYS: serviceKeys } });
+    await t.app.listen({ port: 0, host: "127.0.0.1" });
+    const address = t.app.server.address();
+    base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  async function viaSocket(headers: Record<string, string>, body: string): Promise<Answer> {
+    const res = await fetch(`${base}/api/v1/decisions`, { method: "POST", headers, body });
+    return comparable(res.status, Object.fromEntries(res.headers), await res.text());
+  }
+  async function viaFastify(headers: Record<string, string>, body: string): Promise<Answer> {
+    const res = await t.app.inject({ method: "POST", url: "/api/v1/decisions", headers, payload: body });
+    const h: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h[k] = String(v);
+    return comparable(res.statusCode, h, res.body);
+  }
+
+  const subject = randomUUID();
+  const cases: { name: string; headers?: Record<string, string>; body: string; fast: boolean }[] = [
+    {
+      name: "an allowed decision (MAN-5)",
+      body: JSON.stringify({ subjectId: subject, purposeId: "service-operation", categories: ["device"] }),
+      fast: true,
+    },
+    {
+      name: "a denial without consent (CON-1)",
+      body: JSON.stringify({ subjectId: subject, purposeId: "surveys", categories: ["survey"] }),
+      fast: true,
+    },
+    {
+      name: "a sensitive allow on a legal basis (CON-14)",
+      body: JSON.stringify({
+        subjectId: subject,
+        purposeId: "real-name-authentication",
+        categories: ["real-name"],
+      }),
+      fast: true,
+    },
+    {
+      name: "an undeclared purpose, listing the valid ones (MAN-5)",
+      body: JSON.stringify({ subjectId: subject, purposeId: "data-resale" }),
+      fast: true,
+    },
+    {
+      name: "an undeclared category (MAN-5)",
+      body: JSON.stringify({ subjectId: subject, purposeId: "order-payment", categories: ["dna"] }),
+      fast: true,
+    },
+    {
+      name: "a marketing channel",
+      body: JSON.stringify({ subjectId: subject, purposeId: "marketing", categories: [], channel: "sms" }),
+      fast: true,
+    },
+    {
+      name: "an upper-case subject id and a charset in the content type",
+      headers: { ...json, "content-type": "application/json; charset=utf-8" },
+      body: JSON.stringify({
+        subjectId: subject.toUpperCase(),
+        purposeId: "delivery",
+        categories: ["delivery"],
+      }),
+      fast: true,
+    },
+    {
+      name: "a malformed subject id",
+      body: JSON.stringify({ subjectId: "not-a-uuid", purposeId: "delivery" }),
+      fast: false,
+    },
+    {
+      name: "an unknown field",
+      body: JSON.stringify({ subjectId: subject, purposeId: "delivery", extra: 1 }),
+      fast: false,
+    },
+    {
+      name: "a prototype key",
+      body: `{"subjectId":"${subject}","purposeId":"delivery","__proto__":{"x":1}}`,
+      fast: false,
+    },
+    {
+      name: "too many categories",
+      body: JSON.stringify({
+        subjectId: subject,
+        purposeId: "delivery",
+        categories: Array(51).fill("device"),
+      }),
+      fast: false,
+    },
+    {
+      name: "an unknown channel",
+      body: JSON.stringify({ subjectId: subject, purposeId: "delivery", channel: "fax" }),
+      fast: false,
+    },
+    { name: "a body that is not JSON", body: "{subjectId:", fast: false },
+    { name: "a JSON array", body: "[]", fast: false },
+    {
+      name: "no service key",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ subjectId: subject, purposeId: "delivery" }),
+      fast: false,
+    },
+    {
+      name: "a wrong service key",
+      headers: { ...json, [SERVICE_KEY_HEADER]: "not-the-key-0123456789abcdef" },
+      body: JSON.stringify({ subjectId: subject, purposeId: "delivery" }),
+      fast: false,
+    },
+    {
+      name: "another content type",
+      headers: { ...json, "content-type": "text/plain" },
+      body: JSON.stringify({ subjectId: subject, purposeId: "delivery" }),
+      fast: false,
+    },
+  ];
+
+  for (const c of cases)
+    it(`answers ${c.name} as the route does${c.fast ? ", on the fast path" : ", through Fastify"}`, async () => {
+      const headers = c.headers ?? json;
+      const before = decisionFastPathStats(t.app).answered;
+      const socket = await viaSocket(headers, c.body);
+      expect(decisionFastPathStats(t.app).answered - before).toBe(c.fast ? 1 : 0);
+      const fastify = await viaFastify(headers, c.body);
+      expect(socket).toEqual(fastify);
+      expect(socket.headers["content-security-policy"]).toBeDefined();
+    });
+
+  it("SEC-4: a denial answered on the fast path is audited under the request id it answered with", async () => {
+    const subjectId = randomUUID();
+    const res = await fetch(`${base}/api/v1/decisions`, {
+      method: "POST",
+      headers: { ...json, "x-request-id": "fast-path-denial-1" },
+      body: JSON.stringify({ subjectId, purposeId: "surveys", categories: ["survey"] }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-request-id")).toBe("fast-path-denial-1");
+    await t.app.custos.consent.flushDenials();
+    const rows = await sql<{ request_id: string; outcome: string; actor_id: string }>`
+      select request_id, outcome, actor_id from audit_events
+      where action = 'decide' and subject_id = ${subjectId}`.execute(t.database.db);
+    expect(rows.rows).toEqual([
+      { request_id: "fast-path-denial-1", outcome: "denied", actor_id: "game-server" },
+    ]);
+  });
+
+  it("the fast path never accepts a body the route's schema refuses, and reads the same item", () => {
+    const id = randomUUID();
+    const bodies: unknown[] = [
+      { subjectId: id, purposeId: "delivery" },
+      { subjectId: id, purposeId: "delivery", categories: [] },
+      { subjectId: id, purposeId: "delivery", categories: ["a", "b-c"], channel: "email" },
+      { subjectId: id.toUpperCase(), purposeId: "x" },
+      { subjectId: "00000000-0000-0000-0000-000000000000", purposeId: "a" },
+      { subjectId: id, purposeId: "A" },
+      { subjectId: id, purposeId: "-a" },
+      { subjectId: id, purposeId: "a".repeat(64) },
+      { subjectId: id, purposeId: "a".repeat(65) },
+      { subjectId: id, purposeId: "" },
+      { subjectId: id, purposeId: "delivery", categories: ["ok", 3] },
+      { subjectId: id, purposeId: "delivery", categories: "device" },
+      { subjectId: id, purposeId: "delivery", categories: null },
+      { subjectId: id, purposeId: "delivery", channel: null },
+      { subjectId: id, purposeId: "delivery", channel: "push" },
+      { subjectId: `${id} `, purposeId: "delivery" },
+      { subjectId: id.replace(/-/g, ""), purposeId: "delivery" },
+      { subjectId: id, purposeId: "delivery", categories: Array(50).fill("device") },
+      { subjectId: id, purposeId: "delivery", categories: Array(51).fill("device") },
+      { purposeId: "delivery" },
+      { subjectId: id },
+      null,
+      "text",
+      [],
+    ];
+    for (const body of bodies) {
+      const fast = plainDecisionItem(body);
+      const zod = DecisionItem.safeParse(body);
+      if (fast) expect(zod.success ? zod.data : zod.error, JSON.stringify(body)).toEqual(fast);
+    }
+    // And it does take the ordinary cases (the rest are the route's to refuse or correct).
+    expect(bodies.filter((b) => plainDecisionItem(b) !== undefined)).toHaveLength(8);
+  });
+});
+
+describe("decision fast path and the service rate limit (SEC-8)", () => {
+  let t: TestApp;
+  let base: string;
+
+  beforeAll(async () => {
+    t = await buildTestApp({ env: { CUSTOS_SERVICE_KEYS: serviceKeys, CUSTOS_SERVICE_RATE_LIMIT_MAX: "4" } });
+    await t.app.listen({ port: 0, host: "127.0.0.1" });
+    const address = t.app.server.address();
+    base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("SEC-8: both paths count against one limit per service; over it the route's 429 answers", async () => {
+    const body = JSON.stringify({ subjectId: randomUUID(), purposeId: "delivery", categories: ["delivery"] });
+    const fast = () => fetch(`${base}/api/v1/decisions`, { method: "POST", headers: json, body });
+    const first = await fast();
+    expect(first.status).toBe(200);
+    expect(first.headers.get("x-ratelimit-limit")).toBe("4");
+    expect(first.headers.get("x-ratelimit-remaining")).toBe("3");
+    const injected = await t.app.inject({
+      method: "POST",
+      url: "/api/v1/decisions",
+      headers: json,
+      payload: body,
+    });
+    expect(injected.statusCode).toBe(200);
+    expect(injected.headers["x-ratelimit-remaining"]).toBe("2");
+    expect((await fast()).headers.get("x-ratelimit-remaining")).toBe("1");
+    expect((await fast()).status).toBe(200);
+    const limited = await fast();
+    expect(limited.status).toBe(429);
+    expect(((await limited.json()) as { error: { message: string } }).error.message).toContain(
+      "from this service (limit 4 per minute)",
+    );
+    expect(limited.headers.get("retry-after")).not.toBeNull();
+  });
+});
