@@ -193,6 +193,26 @@ describe("decision fast path (issue 4, HTTP decisions)", () => {
     ]);
   });
 
+  it("SEC-4: a sensitive allow answered on the fast path is in the audit log when its answer arrives", async () => {
+    const subjectId = randomUUID();
+    const send = () =>
+      fetch(`${base}/api/v1/decisions`, {
+        method: "POST",
+        headers: json,
+        body: JSON.stringify({ subjectId, purposeId: "real-name-authentication", categories: ["real-name"] }),
+      });
+    // The first asks the database (uncached subject), the second is answered from the cache.
+    for (let i = 1; i <= 2; i++) {
+      const before = decisionFastPathStats(t.app).answered;
+      expect(((await (await send()).json()) as { allow: boolean }).allow).toBe(true);
+      expect(decisionFastPathStats(t.app).answered).toBe(before + 1);
+      const rows = await sql<{ n: number }>`
+        select count(*)::int as n from audit_events
+        where action = 'decide' and outcome = 'allowed' and subject_id = ${subjectId}`.execute(t.database.db);
+      expect(rows.rows[0]?.n).toBe(i);
+    }
+  });
+
   it("the fast path never accepts a body the route's schema refuses, and reads the same item", () => {
     const id = randomUUID();
     const bodies: unknown[] = [

@@ -493,6 +493,41 @@ export function createConsentService({
     changes?.publish([subjectId]);
   }
 
+  /** The audit event of a denial or a sensitive decision. */
+  function decisionEvent(
+    serviceName: string,
+    item: DecisionItem,
+    d: PurposeDecision,
+    now: Date,
+    requestId: string | undefined,
+  ): AuditEventInput {
+    return {
+      actorType: "service",
+      actorId: serviceName,
+      action: "decide",
+      subjectId: item.subjectId,
+      purpose: item.purposeId,
+      category: item.categories[0] ?? null,
+      outcome: d.allow ? "allowed" : "denied",
+      reason: d.reason,
+      requestId: requestId ?? null,
+      details: { categories: item.categories.slice(0, 100), basis: d.basis },
+      occurredAt: now,
+    };
+  }
+
+  /** Counts an allowed, non-sensitive decision under each of its categories (or "none"). */
+  function countAllowed(
+    into: Map<string, DecisionCount>,
+    serviceName: string,
+    item: DecisionItem,
+    minute: number,
+  ): void {
+    if (item.categories.length === 0) addCount(into, serviceName, item.purposeId, "none", minute);
+    else
+      for (const category of item.categories) addCount(into, serviceName, item.purposeId, category, minute);
+  }
+
   const service = {
     manifest,
 
@@ -595,6 +630,39 @@ export function createConsentService({
     },
 
     /**
+     * One decision, as `decideMany` makes it, answered synchronously when the subject's state is
+     * cached and nothing must be written first (an allow is counted, a denial queued); a sensitive
+     * allow or an uncached subject gives a promise.
+     */
+    decideOne(
+      serviceName: string,
+      item: DecisionItem,
+      requestId?: string,
+    ): PurposeDecision | Promise<PurposeDecision> {
+      const now = clock.now();
+      const nowMs = now.getTime();
+      const id = subjectKey(item.subjectId);
+      const entry = cacheOn && !closed ? cache.get(id) : undefined;
+      if (!entry || entry.expiresAt <= nowMs)
+        return service.decideMany(serviceName, [item], requestId).then((d) => d[0] as PurposeDecision);
+      cache.delete(id);
+      cache.set(id, entry);
+      cacheStats.hits += 1;
+      const d = decideWith(entry, item);
+      if (d.allow && !d.sensitive) {
+        countAllowed(counts, serviceName, item, Math.floor(nowMs / MINUTE_MS) * MINUTE_MS);
+        scheduleFlush();
+        return d;
+      }
+      const event = decisionEvent(serviceName, item, d, now, requestId);
+      if (!d.allow) {
+        queueDenials([event]);
+        return d;
+      }
+      return writeAudit([event]).then(() => d);
+    },
+
+    /**
      * Decides a batch for a service (MAN-5, CON-1, CON-14). Denials and decisions touching a
      * sensitive category are audited one by one: sensitive allows committed before this returns,
      * denials within `denialFlushMs` (nothing is processed on a denial); other allows are
@@ -622,23 +690,8 @@ export function createConsentService({
       const decisions = items.map((item) => {
         const d = decideWith(entries.get(subjectKey(item.subjectId)) as CacheEntry, item);
         if (!d.allow || d.sensitive)
-          (d.allow && !closed ? evidence : denied).push({
-            actorType: "service",
-            actorId: serviceName,
-            action: "decide",
-            subjectId: item.subjectId,
-            purpose: item.purposeId,
-            category: item.categories[0] ?? null,
-            outcome: d.allow ? "allowed" : "denied",
-            reason: d.reason,
-            requestId: requestId ?? null,
-            details: { categories: item.categories.slice(0, 100), basis: d.basis },
-            occurredAt: now,
-          });
-        else if (item.categories.length === 0) addCount(into, serviceName, item.purposeId, "none", minute);
-        else
-          for (const category of item.categories)
-            addCount(into, serviceName, item.purposeId, category, minute);
+          (d.allow ? evidence : denied).push(decisionEvent(serviceName, item, d, now, requestId));
+        else countAllowed(into, serviceName, item, minute);
         return d;
       });
       if (into !== counts && into.size > 0) await writeCountMap(into);

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { PurposeDecision } from "@custos/core";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
@@ -9,7 +10,12 @@ import { RATE_LIMIT_WINDOW_MS, type Security, serviceBucket } from "../security/
 import type { Metrics } from "../system/metrics.ts";
 import { DECISION_CHANNELS, DECISION_ID_RE, MAX_DECISION_CATEGORIES } from "./consent-routes.ts";
 import type { ConsentService, DecisionItem } from "./consent-service.ts";
-import { SERVICE_KEY_HEADER, type ServiceKey, serviceKeyMatcher } from "./service-auth.ts";
+import {
+  SERVICE_KEY_HEADER,
+  type ServiceContext,
+  type ServiceKey,
+  serviceKeyMatcher,
+} from "./service-auth.ts";
 
 /**
  * The single-decision route without the framework around it (issue 4, "HTTP decisions": a
@@ -127,6 +133,19 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
     if (closing || !accept(req, res)) fastify(req, res);
   });
 
+  // A service keeps its connection open and sends its key with every request: the key a
+  // connection last proved is remembered on that connection, and a request presenting the same
+  // text again skips the hash. The comparison can only tell a client about a key it sent itself.
+  const proven = new WeakMap<Socket, { key: string; caller: ServiceContext }>();
+  function callerOf(req: IncomingMessage): ServiceContext | undefined {
+    const header = req.headers[SERVICE_KEY_HEADER];
+    const known = proven.get(req.socket);
+    if (known && known.key === header) return known.caller;
+    const caller = match(header);
+    if (caller && typeof header === "string") proven.set(req.socket, { key: header, caller });
+    return caller;
+  }
+
   /** Takes the request when it is the plain case; false hands it to Fastify untouched. */
   function accept(req: IncomingMessage, res: ServerResponse): boolean {
     if (req.method !== "POST" || req.url !== DECISION_PATH) return false;
@@ -136,7 +155,7 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
     if (type === undefined || !JSON_TYPE.test(type)) return false;
     const length = Number(h["content-length"]);
     if (!(length > 0 && length <= MAX_FAST_BODY)) return false;
-    const caller = match(h[SERVICE_KEY_HEADER]);
+    const caller = callerOf(req);
     if (!caller) return false;
     const bucket = serviceBucket(caller.service);
     if (counters.peek(bucket, RATE_LIMIT_WINDOW_MS).current >= max) return false;
@@ -165,13 +184,20 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
         { req: { method: "POST", url: DECISION_PATH, routeOptions: { url: DECISION_PATH } } },
         "incoming request",
       );
-      deps.service.decideMany(caller.service, [item], id).then(
-        ([decision]) => {
-          const body = decisionBody(decision as PurposeDecision);
-          answer(res, 200, id, body, count, started, log);
-        },
+      let decided: PurposeDecision | Promise<PurposeDecision>;
+      try {
+        decided = deps.service.decideOne(caller.service, item, id);
+      } catch (error) {
+        decided = Promise.reject(error);
+      }
+      if (!(decided instanceof Promise)) {
+        answer(res, 200, id, decisionBody(decided), count, started, log);
+        return;
+      }
+      decided.then(
+        (decision) => answer(res, 200, id, decisionBody(decision), count, started, log),
         (error: unknown) => {
-          const { status, body } = errorAnswer(error, id, log ?? app.log.child({ reqId: id }));
+          const { status, body } = errorAnswer(error, id, log ?? root.child({ reqId: id }));
           answer(res, status, id, JSON.stringify(body), count, started, log);
         },
       );
