@@ -1,8 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DecisionItem } from "../src/consent/consent-routes.ts";
-import { decisionFastPathStats, plainDecisionItem } from "../src/consent/decision-fast-path.ts";
+import { DecisionBatch, DecisionItem } from "../src/consent/consent-routes.ts";
+import {
+  decisionFastPathStats,
+  plainDecisionBatch,
+  plainDecisionItem,
+} from "../src/consent/decision-fast-path.ts";
 import { hashServiceKey, SERVICE_KEY_HEADER } from "../src/consent/service-auth.ts";
 import { SERVICE_KEY } from "./consent-helpers.ts";
 import { buildTestApp, type TestApp } from "./helpers.ts";
@@ -56,19 +60,83 @@ describe("decision fast path (issue 4, HTTP decisions)", () => {
     await t?.close();
   });
 
-  async function viaSocket(headers: Record<string, string>, body: string): Promise<Answer> {
-    const res = await fetch(`${base}/api/v1/decisions`, { method: "POST", headers, body });
+  async function viaSocket(
+    headers: Record<string, string>,
+    body: string,
+    path = "/api/v1/decisions",
+  ): Promise<Answer> {
+    const res = await fetch(`${base}${path}`, { method: "POST", headers, body });
     return comparable(res.status, Object.fromEntries(res.headers), await res.text());
   }
-  async function viaFastify(headers: Record<string, string>, body: string): Promise<Answer> {
-    const res = await t.app.inject({ method: "POST", url: "/api/v1/decisions", headers, payload: body });
+  async function viaFastify(
+    headers: Record<string, string>,
+    body: string,
+    path = "/api/v1/decisions",
+  ): Promise<Answer> {
+    const res = await t.app.inject({ method: "POST", url: path, headers, payload: body });
     const h: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h[k] = String(v);
     return comparable(res.statusCode, h, res.body);
   }
 
   const subject = randomUUID();
-  const cases: { name: string; headers?: Record<string, string>; body: string; fast: boolean }[] = [
+  const item = (purposeId: string, categories: string[] = []) => ({
+    subjectId: randomUUID(),
+    purposeId,
+    categories,
+  });
+  const cases: {
+    name: string;
+    headers?: Record<string, string>;
+    body: string;
+    fast: boolean;
+    path?: string;
+  }[] = [
+    {
+      name: "a batch mixing allows, denials, a sensitive allow and undeclared ids",
+      path: "/api/v1/decisions/batch",
+      body: JSON.stringify({
+        items: [
+          item("service-operation", ["device"]),
+          item("surveys", ["survey"]),
+          item("real-name-authentication", ["real-name"]),
+          item("data-resale"),
+          item("order-payment", ["dna"]),
+          { ...item("delivery", ["delivery"]), subjectId: subject },
+        ],
+      }),
+      fast: true,
+    },
+    {
+      name: "a batch of 1,000 (the most)",
+      path: "/api/v1/decisions/batch",
+      body: JSON.stringify({ items: Array.from({ length: 1000 }, () => item("delivery", ["delivery"])) }),
+      fast: true,
+    },
+    {
+      name: "a batch of 1,001 (one too many)",
+      path: "/api/v1/decisions/batch",
+      body: JSON.stringify({ items: Array.from({ length: 1001 }, () => item("delivery")) }),
+      fast: false,
+    },
+    {
+      name: "an empty batch",
+      path: "/api/v1/decisions/batch",
+      body: JSON.stringify({ items: [] }),
+      fast: false,
+    },
+    {
+      name: "a batch with one bad item",
+      path: "/api/v1/decisions/batch",
+      body: JSON.stringify({ items: [item("delivery"), { subjectId: "x", purposeId: "delivery" }] }),
+      fast: false,
+    },
+    {
+      name: "a batch with another field",
+      path: "/api/v1/decisions/batch",
+      body: JSON.stringify({ items: [item("delivery")], all: true }),
+      fast: false,
+    },
     {
       name: "an allowed decision (MAN-5)",
       body: JSON.stringify({ subjectId: subject, purposeId: "service-operation", categories: ["device"] }),
@@ -168,9 +236,9 @@ describe("decision fast path (issue 4, HTTP decisions)", () => {
     it(`answers ${c.name} as the route does${c.fast ? ", on the fast path" : ", through Fastify"}`, async () => {
       const headers = c.headers ?? json;
       const before = decisionFastPathStats(t.app).answered;
-      const socket = await viaSocket(headers, c.body);
+      const socket = await viaSocket(headers, c.body, c.path);
       expect(decisionFastPathStats(t.app).answered - before).toBe(c.fast ? 1 : 0);
-      const fastify = await viaFastify(headers, c.body);
+      const fastify = await viaFastify(headers, c.body, c.path);
       expect(socket).toEqual(fastify);
       expect(socket.headers["content-security-policy"]).toBeDefined();
     });
@@ -248,6 +316,26 @@ describe("decision fast path (issue 4, HTTP decisions)", () => {
     }
     // And it does take the ordinary cases (the rest are the route's to refuse or correct).
     expect(bodies.filter((b) => plainDecisionItem(b) !== undefined)).toHaveLength(8);
+    // Batches: every item as above, 1 to 1,000 of them, nothing else in the body.
+    const good = bodies.filter((b) => plainDecisionItem(b) !== undefined);
+    const batches: unknown[] = [
+      { items: good },
+      { items: bodies },
+      { items: [] },
+      { items: Array(1000).fill(good[0]) },
+      { items: Array(1001).fill(good[0]) },
+      { items: good, more: 1 },
+      { items: good[0] },
+      { list: good },
+      [good],
+      null,
+    ];
+    for (const body of batches) {
+      const fast = plainDecisionBatch(body);
+      const zod = DecisionBatch.safeParse(body);
+      if (fast) expect(zod.success ? zod.data.items : zod.error).toEqual(fast);
+    }
+    expect(batches.filter((b) => plainDecisionBatch(b) !== undefined)).toHaveLength(2);
   });
 });
 

@@ -79,6 +79,16 @@ export const DecisionItem = z.strictObject({
     .optional()
     .describe("For a marketing purpose: the channel the message would use (CON-9)."),
 });
+/** A batch request's body (exported for the fast path's agreement test). */
+export const DecisionBatch = z.strictObject({
+  items: z
+    .array(DecisionItem)
+    .min(1)
+    .max(
+      MAX_BATCH_DECISIONS,
+      `at most ${MAX_BATCH_DECISIONS} decisions per batch: split larger sets into several requests`,
+    ),
+});
 const DecisionOut = z.object({
   allow: z.boolean(),
   reason: z.enum(DECISION_REASONS),
@@ -208,15 +218,7 @@ export function registerConsentRoutes(app: FastifyInstance, deps: Deps): void {
         tags: ["decisions"],
         operationId: "decideBatch",
         summary: `Up to ${MAX_BATCH_DECISIONS} decisions in one request (services only)`,
-        body: z.strictObject({
-          items: z
-            .array(DecisionItem)
-            .min(1)
-            .max(
-              MAX_BATCH_DECISIONS,
-              `at most ${MAX_BATCH_DECISIONS} decisions per batch: split larger sets into several requests`,
-            ),
-        }),
+        body: DecisionBatch,
         response: { 200: z.object({ decisions: z.array(DecisionOut) }), ...withAuth },
       },
     },

@@ -8,7 +8,12 @@ import { errorAnswer } from "../errors.ts";
 import { lazyChildLogger } from "../logging.ts";
 import { RATE_LIMIT_WINDOW_MS, type Security, serviceBucket } from "../security/security-plugins.ts";
 import type { Metrics } from "../system/metrics.ts";
-import { DECISION_CHANNELS, DECISION_ID_RE, MAX_DECISION_CATEGORIES } from "./consent-routes.ts";
+import {
+  DECISION_CHANNELS,
+  DECISION_ID_RE,
+  MAX_BATCH_DECISIONS,
+  MAX_DECISION_CATEGORIES,
+} from "./consent-routes.ts";
 import type { ConsentService, DecisionItem } from "./consent-service.ts";
 import {
   SERVICE_KEY_HEADER,
@@ -18,24 +23,27 @@ import {
 } from "./service-auth.ts";
 
 /**
- * The single-decision route without the framework around it (issue 4, "HTTP decisions": a
- * decision should cost little more than the HTTP exchange itself).
+ * The decision routes without the framework around them (issue 4, "HTTP decisions": a decision
+ * should cost little more than the HTTP exchange itself).
  *
  * `POST /api/v1/decisions` is the one request services send before each use of personal
- * information, so it is answered straight from Node's request event, before Fastify. Only the
- * plain, well-formed case is: a valid service key, a JSON body the route's schema accepts, no
- * cookie (so no CSRF question) and the service within its rate limit. Everything else (a missing
- * or wrong key, bad JSON, a failed validation, a limit reached, a server closing) is handed to
- * Fastify unchanged, or, once the body has been read, replayed through `app.inject`, so every
- * refusal is the route's own answer. The answer itself is the route's: same headers (security,
- * request id, rate limit), same body, same audit and counts, same metrics and request log lines.
- * Tests compare both paths request by request.
+ * information, and `/api/v1/decisions/batch` its bulk form, so both are answered straight from
+ * Node's request event, before Fastify. Only the plain, well-formed case is: a valid service key, a
+ * JSON body the route's schema accepts, no cookie (so no CSRF question) and the service within its
+ * rate limit. Everything else (a missing or wrong key, bad JSON, a failed validation, a limit
+ * reached, a server closing) is handed to Fastify unchanged, or, once the body has been read,
+ * replayed through `app.inject`, so every refusal is the route's own answer. The answer itself is
+ * the route's: same headers (security, request id, rate limit), same body, same audit and counts,
+ * same metrics and request log lines. Tests compare both paths request by request (ADR 0009).
  */
 
 export const DECISION_PATH = "/api/v1/decisions";
+export const BATCH_PATH = "/api/v1/decisions/batch";
 
 /** A decision body is small: 50 categories of 64 characters fit in 4 KiB with room to spare. */
 const MAX_FAST_BODY = 8192;
+/** A batch of the usual size; larger ones (up to the body limit) go through the route. */
+const MAX_FAST_BATCH_BODY = 512 * 1024;
 const JSON_TYPE = /^application\/json\s*(?:;\s*charset=utf-8\s*)?$/i;
 const UUID = z.regexes.uuid();
 const CHANNELS: ReadonlySet<string> = new Set(DECISION_CHANNELS);
@@ -77,6 +85,22 @@ export function plainDecisionItem(body: unknown): DecisionItem | undefined {
     categories: (categories as string[] | undefined) ?? [],
     ...(channel === undefined ? {} : { channel: channel as string }),
   };
+}
+
+/** The items of a batch body the route's schema accepts as it stands, else undefined. */
+export function plainDecisionBatch(body: unknown): DecisionItem[] | undefined {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return undefined;
+  const keys = Object.keys(body);
+  if (keys.length !== 1 || keys[0] !== "items") return undefined;
+  const list = (body as { items: unknown }).items;
+  if (!Array.isArray(list) || list.length < 1 || list.length > MAX_BATCH_DECISIONS) return undefined;
+  const items: DecisionItem[] = new Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const item = plainDecisionItem(list[i]);
+    if (!item) return undefined;
+    items[i] = item;
+  }
+  return items;
 }
 
 /** The response body, as the route's response schema writes it (its fields, in its order). */
@@ -148,13 +172,16 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
 
   /** Takes the request when it is the plain case; false hands it to Fastify untouched. */
   function accept(req: IncomingMessage, res: ServerResponse): boolean {
-    if (req.method !== "POST" || req.url !== DECISION_PATH) return false;
+    if (req.method !== "POST") return false;
+    const path = req.url;
+    const batch = path === BATCH_PATH;
+    if (!batch && path !== DECISION_PATH) return false;
     const h = req.headers;
     if (h.cookie !== undefined || h["transfer-encoding"] !== undefined) return false;
     const type = h["content-type"];
     if (type === undefined || !JSON_TYPE.test(type)) return false;
     const length = Number(h["content-length"]);
-    if (!(length > 0 && length <= MAX_FAST_BODY)) return false;
+    if (!(length > 0 && length <= (batch ? MAX_FAST_BATCH_BODY : MAX_FAST_BODY))) return false;
     const caller = callerOf(req);
     if (!caller) return false;
     const bucket = serviceBucket(caller.service);
@@ -172,42 +199,54 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
       res.destroy();
     });
     req.on("end", () => {
-      const item = Buffer.byteLength(text) === length ? parse(text) : undefined;
-      const count = item ? counters.hit(bucket, RATE_LIMIT_WINDOW_MS) : undefined;
+      const whole = Buffer.byteLength(text) === length;
+      const items = whole ? (batch ? parseBatch(text) : parseOne(text)) : undefined;
+      const count = items ? counters.hit(bucket, RATE_LIMIT_WINDOW_MS) : undefined;
       // Fastify answers (and logs and measures) the replay as its own request.
-      if (!item || !count || count.current > max) {
+      if (!items || !count || count.current > max) {
         stats.replayed += 1;
-        replay(req, res, text);
+        replay(req, res, path, text);
         return;
       }
-      log?.info(
-        { req: { method: "POST", url: DECISION_PATH, routeOptions: { url: DECISION_PATH } } },
-        "incoming request",
-      );
+      log?.info({ req: { method: "POST", url: path, routeOptions: { url: path } } }, "incoming request");
+      const failed = (error: unknown) => {
+        const { status, body } = errorAnswer(error, id, log ?? root.child({ reqId: id }));
+        answer(res, path, status, id, JSON.stringify(body), count, started, log);
+      };
+      if (batch) {
+        deps.service.decideMany(caller.service, items, id).then((decisions) => {
+          let body = '{"decisions":[';
+          for (let i = 0; i < decisions.length; i++)
+            body += (i === 0 ? "" : ",") + decisionBody(decisions[i] as PurposeDecision);
+          answer(res, path, 200, id, `${body}]}`, count, started, log);
+        }, failed);
+        return;
+      }
       let decided: PurposeDecision | Promise<PurposeDecision>;
       try {
-        decided = deps.service.decideOne(caller.service, item, id);
+        decided = deps.service.decideOne(caller.service, items[0] as DecisionItem, id);
       } catch (error) {
         decided = Promise.reject(error);
       }
-      if (!(decided instanceof Promise)) {
-        answer(res, 200, id, decisionBody(decided), count, started, log);
-        return;
-      }
-      decided.then(
-        (decision) => answer(res, 200, id, decisionBody(decision), count, started, log),
-        (error: unknown) => {
-          const { status, body } = errorAnswer(error, id, log ?? root.child({ reqId: id }));
-          answer(res, status, id, JSON.stringify(body), count, started, log);
-        },
-      );
+      if (decided instanceof Promise)
+        decided.then((d) => answer(res, path, 200, id, decisionBody(d), count, started, log), failed);
+      else answer(res, path, 200, id, decisionBody(decided), count, started, log);
     });
     return true;
   }
 
-  function parse(text: string): DecisionItem | undefined {
+  function parseOne(text: string): DecisionItem[] | undefined {
     try {
-      return plainDecisionItem(JSON.parse(text));
+      const item = plainDecisionItem(JSON.parse(text));
+      return item ? [item] : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  function parseBatch(text: string): DecisionItem[] | undefined {
+    try {
+      return plainDecisionBatch(JSON.parse(text));
     } catch {
       return undefined;
     }
@@ -215,6 +254,7 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
 
   function answer(
     res: ServerResponse,
+    path: string,
     status: number,
     id: string,
     body: string,
@@ -240,23 +280,19 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
     res.writeHead(status, headers);
     res.end(body);
     stats.answered += 1;
-    finish(status, started, log);
-  }
-
-  function finish(status: number, started: number, log: ReturnType<typeof lazyChildLogger> | undefined) {
     const ms = performance.now() - started;
-    deps.metrics.observe("POST", DECISION_PATH, status, ms / 1000);
+    deps.metrics.observe("POST", path, status, ms / 1000);
     log?.info({ res: { statusCode: status }, responseTime: ms }, "request completed");
   }
 
   /** The route's own answer for a request whose body was read here (a refusal, or over the limit). */
-  function replay(req: IncomingMessage, res: ServerResponse, payload: string): void {
+  function replay(req: IncomingMessage, res: ServerResponse, path: string, payload: string): void {
     const headers = { ...req.headers };
     delete headers["content-length"];
     app
       .inject({
         method: "POST",
-        url: DECISION_PATH,
+        url: path,
         headers,
         payload,
         remoteAddress: req.socket.remoteAddress ?? "127.0.0.1",
