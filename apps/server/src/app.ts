@@ -229,7 +229,12 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   const policyService = createPolicyService({ versions: createManifestRepo(db) });
   const published = await policyService.ensurePublished(manifest);
 
-  const auditLedger = createAuditLedger({ db, clock });
+  // On PGlite a seal runs on this thread: smaller batches let requests in between them.
+  const auditLedger = createAuditLedger({
+    db,
+    clock,
+    maxBatchEvents: database.kind === "pglite" ? 500 : 10_000,
+  });
   const consentChanges = createConsentChanges();
   const consent = createConsentService({
     db,

@@ -323,6 +323,8 @@ export function createAuditLedger({ db, clock = systemClock, maxBatchEvents = 10
         batches++;
         events += n;
         if (n < maxBatchEvents) break;
+        // Let waiting requests run between batches (with PGlite each batch holds this thread).
+        await new Promise((resolve) => setImmediate(resolve));
       }
       return { batches, events, foldedCounts };
     },
