@@ -181,8 +181,12 @@ describe("SDK: in-process decisions fed by the change stream", () => {
         categories,
         channel,
       });
-      const actual = c.decide(s, purposeId, categories, channel === undefined ? undefined : { channel });
+      const options = channel === undefined ? undefined : { channel };
+      const actual = c.decide(s, purposeId, categories, options);
       expect(actual, `${s} ${purposeId} [${categories}] ${channel ?? ""}`).toEqual(expected);
+      // The handles answer with the very same shared decision.
+      expect(c.purpose(purposeId).decide(s, categories, options)).toBe(actual);
+      expect(c.purpose(purposeId).categories(categories).decide(s, options)).toBe(actual);
       compared++;
     };
     for (const s of subjects) {
@@ -295,8 +299,15 @@ describe("SDK: in-process decisions fed by the change stream", () => {
       maxStalenessMs: 600,
       whenStale: "serve-stale",
     });
+    // Handles made before start() work once started.
+    const strictSurveys = strict.purpose("surveys");
+    const strictSurveysSurvey = strictSurveys.categories(["survey"]);
+    const lenientSurveys = lenient.purpose("surveys");
+    const lenientSurveysSurvey = lenientSurveys.categories(["survey"]);
     await strict.start();
     await lenient.start();
+    expect(strictSurveys.decide(subject, ["survey"])).toBe(strict.decide(subject, "surveys", ["survey"]));
+    expect(strictSurveysSurvey.decide(subject).allow).toBe(true);
     expect(strict.isStale).toBe(false);
     expect(strict.ageMs).toBeLessThan(600);
     await new Promise((r) => setTimeout(r, 400));
@@ -318,6 +329,12 @@ describe("SDK: in-process decisions fed by the change stream", () => {
     await until(throwsStale, 1000, "decide to throw");
     expect(() => strict.decide(subject, "surveys", ["survey"])).toThrow(CustosStaleError);
     expect(lenient.decide(subject, "surveys", ["survey"]).allow).toBe(true); // answered from stale data
+    // The handles check staleness exactly as decide does.
+    expect(() => strictSurveys.decide(subject, ["survey"])).toThrow(CustosStaleError);
+    expect(() => strictSurveysSurvey.decide(subject)).toThrow(CustosStaleError);
+    expect(() => strict.purpose("not-declared").decide(subject)).toThrow(CustosStaleError);
+    expect(lenientSurveys.decide(subject, ["survey"])).toBe(lenient.decide(subject, "surveys", ["survey"]));
+    expect(lenientSurveysSurvey.decide(subject).allow).toBe(true);
 
     await server.consent(subject, { purposeId: "surveys", state: "withdrawn" });
     expect(await strict.decideAsync(subject, "surveys", ["survey"])).toEqual({
@@ -329,6 +346,12 @@ describe("SDK: in-process decisions fed by the change stream", () => {
     partitioned = false;
     await until(() => !strict.isStale, 5000, "fresh again");
     expect(strict.decide(subject, "surveys", ["survey"]).reason).toBe("consent-withdrawn");
+    await until(
+      decidesSo(() => strictSurveysSurvey.decide(subject).reason === "consent-withdrawn"),
+      1000,
+      "the handles to answer again",
+    );
+    expect(strictSurveys.decide(subject, ["survey"])).toBe(strict.decide(subject, "surveys", ["survey"]));
     expect((await strict.decideAsync(subject, "surveys", ["survey"])).reason).toBe("consent-withdrawn");
   });
 
@@ -338,10 +361,13 @@ describe("SDK: in-process decisions fed by the change stream", () => {
     const c = client();
     await c.start();
     await caughtUp(c);
-    for (let i = 0; i < 5; i++) c.decide(subject, "delivery", ["delivery"]);
+    const delivery = c.purpose("delivery");
+    for (let i = 0; i < 3; i++) c.decide(subject, "delivery", ["delivery"]);
+    delivery.decide(subject, ["delivery"]); // counted alike through a handle
+    delivery.categories(["delivery"]).decide(subject);
     c.decide(subject, "location-services", ["location"]); // denied, sensitive
-    c.decide(subject, "real-name-authentication", ["real-name"]); // allowed, sensitive
-    c.decide(subject, "data-resale", ["device"]); // undeclared
+    c.purpose("real-name-authentication").decide(subject, ["real-name"]); // allowed, sensitive
+    c.purpose("data-resale").categories(["device"]).decide(subject); // undeclared
     await c.flushReports();
     const rows = (
       await sql<{ outcome: string; purpose: string; reason: string; actor_id: string; via: string | null }>`
@@ -401,6 +427,8 @@ describe("SDK: in-process decisions fed by the change stream", () => {
     expect(error).toBeInstanceOf(CustosHttpError);
     expect((error as CustosHttpError).status).toBe(401);
     expect(() => c.decide(newSubjectId(), "surveys")).toThrow(/start\(\)/);
+    expect(() => c.purpose("surveys").decide(newSubjectId())).toThrow(/start\(\)/);
+    expect(() => c.purpose("surveys").categories(["survey"]).decide(newSubjectId())).toThrow(/start\(\)/);
   });
 
   it("CON-13: a new manifest (schema hash) reloads schema and snapshot; consents to a changed purpose count as invalidated", async () => {
@@ -410,6 +438,11 @@ describe("SDK: in-process decisions fed by the change stream", () => {
     await c.start();
     const oldHash = c.status().schemaHash;
     expect(c.decide(subject, "surveys", ["survey"]).allow).toBe(true);
+    // Handles made on the old schema, used on both.
+    const surveys = c.purpose("surveys");
+    const surveysWithDevice = surveys.categories(["survey", "device"]);
+    expect(surveys.decide(subject, ["survey", "device"]).reason).toBe("category-not-in-purpose");
+    expect(surveysWithDevice.decide(subject).reason).toBe("category-not-in-purpose");
 
     const raw = parse(server.manifest.source);
     raw.version = "2099-01-01";
@@ -422,5 +455,10 @@ describe("SDK: in-process decisions fed by the change stream", () => {
     const expected = decide(next.manifest, state, { purposeId: "surveys", categories: ["survey", "device"] });
     expect(expected).toMatchObject({ allow: false, reason: "consent-invalidated" });
     expect(c.decide(subject, "surveys", ["survey", "device"])).toEqual(expected);
+    // The handles follow the new table.
+    expect(surveys.decide(subject, ["survey", "device"])).toBe(
+      c.decide(subject, "surveys", ["survey", "device"]),
+    );
+    expect(surveysWithDevice.decide(subject)).toEqual(expected);
   });
 });

@@ -1,5 +1,5 @@
 import type { PurposeDecision } from "@custos/core";
-import { DecisionTable } from "./decision-table.ts";
+import { DecisionTable, type PreparedDecision, type PurposeHandle } from "./decision-table.ts";
 import {
   type ChangeEvent,
   type DecisionReport,
@@ -18,14 +18,25 @@ import { SseParser } from "./sse.ts";
  *
  *   const custos = createCustosClient({ baseUrl, serviceKey });
  *   await custos.start();                       // schema + snapshot, then the stream
- *   custos.decide(subjectId, "personalised-ads", ["device"]);  // synchronous, ~100 ns
+ *   custos.decide(subjectId, "personalised-ads", ["device"]);  // synchronous, some 100s of ns
  *   await custos.close();                       // last report, stream closed
+ *
+ * Hot paths: a handle on a purpose, made once (before or after `start()`), answers exactly as
+ * `decide` with the purpose resolved once, like a prepared statement; `.categories([...])` also
+ * resolves and checks the categories once. Handles follow the client's current table (a new
+ * manifest gives a new one) and check staleness as `decide` does.
+ *
+ *   const ads = custos.purpose("personalised-ads");
+ *   ads.decide(subjectId, ["device"]);                 // = custos.decide(subjectId, "personalised-ads", ["device"])
+ *   const adsOnDevice = ads.categories(["device"]);
+ *   adsOnDevice.decide(subjectId);                     // the same
  *
  * Staleness: `ageMs` is the time since the server was last heard (an event or a heartbeat; the
  * snapshot load before the first). When it exceeds `maxStalenessMs`, or while the client reloads
- * after a gap, `isStale` is true: then `decide` throws a `CustosStaleError` (default, option
- * `whenStale: "throw"`) or answers from the stale snapshot (`whenStale: "serve-stale"`), and
- * `decideAsync` asks the server over HTTP instead (POST /api/v1/decisions/batch).
+ * after a gap, `isStale` is true: then `decide` (and the handles' `decide`) throws a
+ * `CustosStaleError` (default, option `whenStale: "throw"`) or answers from the stale snapshot
+ * (`whenStale: "serve-stale"`), and `decideAsync` asks the server over HTTP instead
+ * (POST /api/v1/decisions/batch).
  *
  * Resync: the stream reconnects with backoff and sends `Last-Event-ID`; the server replays the
  * subjects changed since, or answers `reset` when it cannot (restarted, another instance, too far
@@ -88,6 +99,30 @@ export class CustosHttpError extends Error {
 }
 
 export type DecideOptions = { channel?: string };
+
+/**
+ * `client.purpose(purposeId)`: the purpose resolved once. Its `decide(subjectId, categories?,
+ * { channel? })` is exactly `client.decide(subjectId, purposeId, categories, { channel })`: the same
+ * shared frozen decision, reported the same way, `CustosStaleError` on stale data the same way, and
+ * `undeclared-purpose` on each call for a purpose the manifest does not declare.
+ */
+export type CustosPurposeHandle = {
+  readonly purposeId: string;
+  decide(subjectId: string, categories?: readonly string[], decideOptions?: DecideOptions): PurposeDecision;
+  /** The categories resolved and checked once too (the list is copied). */
+  categories(categories: readonly string[]): CustosPreparedDecision;
+};
+
+/**
+ * `client.purpose(purposeId).categories(categories)`: `decide(subjectId, { channel? })` is exactly
+ * `client.decide(subjectId, purposeId, categories, { channel })`.
+ */
+export type CustosPreparedDecision = {
+  readonly purposeId: string;
+  /** The categories (a frozen copy). */
+  readonly categories: readonly string[];
+  decide(subjectId: string, decideOptions?: DecideOptions): PurposeDecision;
+};
 
 export type CustosClientStatus = {
   started: boolean;
@@ -457,6 +492,17 @@ export function createCustosClient(options: CustosClientOptions) {
     return reporting;
   }
 
+  /**
+   * The table `decide` answers from: throws before `start()`, and on stale data unless `whenStale`
+   * is "serve-stale" (the flag first: the hot path reads a boolean, not the clock).
+   */
+  function readable(): DecisionTable {
+    const t = table;
+    if (t === undefined) throw new Error("call and await start() before decide()");
+    if (staleFlag && whenStale === "throw" && client.isStale) throw new CustosStaleError(client.ageMs);
+    return t;
+  }
+
   /** At every minute boundary, closes the minute's counts (reports count per minute). */
   function scheduleMinute() {
     const now = Date.now();
@@ -539,10 +585,47 @@ export function createCustosClient(options: CustosClientOptions) {
       categories?: readonly string[],
       decideOptions?: DecideOptions,
     ): PurposeDecision {
-      const t = table;
-      if (t === undefined) throw new Error("call and await start() before decide()");
-      if (staleFlag && whenStale === "throw" && client.isStale) throw new CustosStaleError(client.ageMs);
-      return t.decide(subjectId, purposeId, categories, decideOptions?.channel);
+      return readable().decide(subjectId, purposeId, categories, decideOptions?.channel);
+    },
+
+    /**
+     * A handle on `purposeId` for a hot path: `decide(subjectId, categories?, { channel? })` answers
+     * exactly as `decide(subjectId, purposeId, categories, { channel })`, without looking the purpose
+     * up on each call; `.categories([...])` resolves the categories once too. Can be made before
+     * `start()`; follows the current table when a new manifest replaces it.
+     */
+    purpose(purposeId: string): CustosPurposeHandle {
+      // The table's handle, made again when the table changes (a new schema).
+      let forTable: DecisionTable | undefined;
+      let handle: PurposeHandle | undefined;
+      return {
+        purposeId,
+        decide(subjectId, categories, decideOptions) {
+          const t = readable();
+          if (t !== forTable) {
+            handle = t.purpose(purposeId);
+            forTable = t;
+          }
+          return (handle as PurposeHandle).decide(subjectId, categories, decideOptions?.channel);
+        },
+        categories(categories) {
+          const list: readonly string[] = Object.freeze([...categories]);
+          let preparedFor: DecisionTable | undefined;
+          let prepared: PreparedDecision | undefined;
+          return {
+            purposeId,
+            categories: list,
+            decide(subjectId, decideOptions) {
+              const t = readable();
+              if (t !== preparedFor) {
+                prepared = t.purpose(purposeId).categories(list);
+                preparedFor = t;
+              }
+              return (prepared as PreparedDecision).decide(subjectId, decideOptions?.channel);
+            },
+          };
+        },
+      };
     },
 
     /** Like `decide`, but asks the server over HTTP when the snapshot is stale. */

@@ -8,7 +8,7 @@ import {
   type SubjectConsentState,
 } from "@custos/core";
 import { describe, expect, it } from "vitest";
-import { DecisionTable } from "./decision-table.ts";
+import { DecisionTable, type PreparedDecision, type PurposeHandle } from "./decision-table.ts";
 import { type DecisionSchema, hasBit, maskWords, type WireEntry } from "./protocol.ts";
 
 /**
@@ -81,11 +81,15 @@ const hex = (bits: number[]) =>
   bits.length ? bits.reduce((m, b) => m | (1n << BigInt(b)), 0n).toString(16) : "0";
 const off = (e: ConsentEntry | undefined) => e?.state === "refused" || e?.state === "withdrawn";
 
-function entryOf(subjectId: string, state: SubjectConsentState | undefined): WireEntry {
+function entryOf(
+  subjectId: string,
+  state: SubjectConsentState | undefined,
+  of: DecisionManifest = manifest,
+): WireEntry {
   const allowed: number[] = [];
   const denied = new Map<DecisionReason, number[]>();
-  manifest.purposes.forEach((p, i) => {
-    const d = decide(manifest, state, { purposeId: p.id, categories: [] });
+  of.purposes.forEach((p, i) => {
+    const d = decide(of, state, { purposeId: p.id, categories: [] });
     if (d.allow) allowed.push(i);
     else if (d.reason !== "consent-missing") denied.set(d.reason, [...(denied.get(d.reason) ?? []), i]);
   });
@@ -228,5 +232,211 @@ describe("DecisionTable", () => {
     expect(hasBit(words, 200)).toBe(false);
     expect(hasBit(maskWords("80000000"), 31)).toBe(true);
     expect(() => maskWords("xyz")).toThrow(/hexadecimal/);
+  });
+});
+
+/** The same manifest cut to 20 purposes: masks fit a small integer, so plain subjects take the fast path. */
+const smallManifest: typeof manifest = {
+  ...manifest,
+  version: "synthetic-small",
+  purposes: manifest.purposes.slice(0, 20),
+};
+const smallSchema: DecisionSchema = {
+  ...schema,
+  manifestVersion: smallManifest.version,
+  schemaHash: "synthetic-small",
+  purposes: schema.purposes.slice(0, 20),
+};
+
+/** Every request the handles are compared on: purposes (and an undeclared one) × categories × channels. */
+function requests(m: typeof manifest) {
+  const out: { purposeId: string; categories: string[]; channel: string | undefined }[] = [];
+  for (const p of [...m.purposes, { id: "nope", categories: ["c0"] }]) {
+    const general = p.categories.find((c) => !["c7", "c8", "c9"].includes(c));
+    const outside = categories.map((c) => c.id).find((c) => !p.categories.includes(c));
+    const sets = [
+      [],
+      [...p.categories],
+      ...p.categories.map((c) => [c]),
+      general ? [general, general] : [],
+      outside ? [outside] : [],
+      ["c9", "c8"],
+      ["zz"],
+      [p.categories[0] as string, "zz"],
+      ...permissions.map((k) => k.categories),
+    ];
+    for (const cats of sets)
+      for (const channel of [undefined, "sms", "email", "fax"])
+        out.push({ purposeId: p.id, categories: cats, channel });
+  }
+  return out;
+}
+
+/** Subjects of every kind: random states (plain masks and entries), none at all, upper-case ids. */
+function subjectsFor(m: typeof manifest, count: number) {
+  const ids = Array.from(
+    { length: count },
+    (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+  );
+  const states = new Map<string, SubjectConsentState | undefined>(
+    ids.map((s, i) => [s, i % 4 === 0 ? { purposes: {} } : randomState()]),
+  );
+  const entries = ids.map((s) => entryOf(s, states.get(s), m));
+  const asked = [...ids, ids[1]?.toUpperCase() as string, "00000000-0000-4000-8000-999999999999"];
+  return { ids, states, entries, asked };
+}
+
+function once<K, V>(made: Map<K, V>, key: K, make: () => V): V {
+  let v = made.get(key);
+  if (v === undefined) {
+    v = make();
+    made.set(key, v);
+  }
+  return v;
+}
+
+describe("DecisionTable purpose handles", () => {
+  for (const [name, m, sch] of [
+    ["40 purposes, entries", manifest, schema],
+    ["20 purposes, small integers", smallManifest, smallSchema],
+  ] as const) {
+    it(`MAN-5 CON-1 CON-8 CON-9 CON-10: purpose(id).decide and .categories([...]).decide answer exactly as decide() (${name})`, () => {
+      const { states, entries, asked } = subjectsFor(m, 40);
+      const table = new DecisionTable(sch);
+      table.replaceAll(entries.slice(0, 20), entryOf("", undefined, m));
+      table.apply(entries.slice(20));
+      const handles = new Map<string, PurposeHandle>();
+      const prepared = new Map<string, PreparedDecision>();
+      const reasons = new Set<string>();
+      let compared = 0;
+      for (const { purposeId, categories: cats, channel } of requests(m)) {
+        // One handle per purpose and per category list, reused across calls as a service would.
+        const h = once(handles, purposeId, () => table.purpose(purposeId));
+        const key = `${purposeId} ${cats.join(",")}`;
+        const ph = once(prepared, key, () => h.categories(cats));
+        for (const s of asked) {
+          const expected = table.decide(s, purposeId, cats, channel);
+          const viaHandle = h.decide(s, cats, channel);
+          const viaPrepared = ph.decide(s, channel);
+          // The same shared frozen objects; one assertion per mismatch only (vitest's cost per call).
+          if (viaHandle !== expected || viaPrepared !== expected) {
+            expect(viaHandle, `handle ${s} ${key} ${channel}`).toBe(expected);
+            expect(viaPrepared, `prepared ${s} ${key} ${channel}`).toBe(expected);
+          }
+          if (cats.length === 0 && channel === undefined && h.decide(s) !== expected)
+            expect(h.decide(s), `handle ${s} ${purposeId} (no categories)`).toBe(expected);
+          // And decide() itself still equals core decide().
+          const core = decide(m, states.get(s.toLowerCase()), { purposeId, categories: cats, channel });
+          if (JSON.stringify(expected) !== JSON.stringify(core))
+            expect(expected, `${s} ${key} ${channel}`).toEqual(core);
+          reasons.add(expected.reason);
+          compared++;
+        }
+      }
+      expect(compared).toBeGreaterThan(20_000);
+      expect(handles.get("nope")?.declared).toBe(false);
+      expect(handles.get(m.purposes[0]?.id as string)?.declared).toBe(true);
+      expect([...reasons]).toEqual(
+        expect.arrayContaining([
+          "basis",
+          "category-not-in-purpose",
+          "consent-given",
+          "consent-missing",
+          "permission-off",
+          "setting-off",
+          "undeclared-category",
+          "undeclared-purpose",
+          "unsubscribed",
+        ]),
+      );
+    });
+
+    it(`MAN-5: handles count and report exactly as decide() (${name})`, () => {
+      let now = Date.UTC(2025, 3, 1, 8, 0, 30);
+      const clock = { now: () => now, maxPendingDecisions: 100_000 };
+      const { entries, asked } = subjectsFor(m, 24);
+      const byDecide = new DecisionTable(sch, clock);
+      const byHandle = new DecisionTable(sch, clock);
+      const byPrepared = new DecisionTable(sch, clock);
+      for (const t of [byDecide, byHandle, byPrepared]) t.replaceAll(entries, entryOf("", undefined, m));
+      const handles = new Map<string, PurposeHandle>();
+      for (const { purposeId, categories: cats, channel } of requests(m)) {
+        const h = once(handles, purposeId, () => byHandle.purpose(purposeId));
+        const ph = byPrepared.purpose(purposeId).categories(cats);
+        for (const s of asked) {
+          now += 1;
+          byDecide.decide(s, purposeId, cats, channel);
+          h.decide(s, cats, channel);
+          ph.decide(s, channel);
+        }
+      }
+      const expected = byDecide.drain();
+      expect(expected.counts.length).toBeGreaterThan(10);
+      expect(expected.decisions.length).toBeGreaterThan(1000);
+      expect(byHandle.drain()).toEqual(expected);
+      expect(byPrepared.drain()).toEqual(expected);
+    });
+  }
+
+  it("MAN-5: a bounded report drops the same decisions through handles as through decide()", () => {
+    const now = () => Date.UTC(2025, 3, 1, 8, 0, 0);
+    const byDecide = new DecisionTable(smallSchema, { now, maxPendingDecisions: 2 });
+    const byHandle = new DecisionTable(smallSchema, { now, maxPendingDecisions: 2 });
+    const many = Array.from({ length: 60 }, (_, i) => (i % 2 ? "c0" : "zz"));
+    for (const t of [byDecide, byHandle]) t.replaceAll([], { a: "0" });
+    for (let i = 0; i < 5; i++) byDecide.decide("s", "p1", many);
+    const prepared = byHandle.purpose("p1").categories(many);
+    for (let i = 0; i < 5; i++) prepared.decide("s");
+    const expected = byDecide.drain();
+    expect(expected.dropped).toBe(3);
+    expect(expected.decisions[0]?.categories).toHaveLength(50);
+    expect(byHandle.drain()).toEqual(expected);
+  });
+
+  it("MAN-5: an undeclared purpose gives undeclared-purpose on each call, not an error", () => {
+    const table = new DecisionTable(smallSchema, { now: () => 0 });
+    table.replaceAll([{ s: "a", a: "fffff" }], { a: "0" });
+    const handle = table.purpose("not-declared");
+    const expected = table.decide("a", "not-declared", ["c0"]);
+    expect(expected).toMatchObject({ allow: false, reason: "undeclared-purpose" });
+    expect(handle.decide("a", ["c0"])).toBe(expected);
+    expect(handle.decide("a")).toBe(expected);
+    expect(handle.categories(["c0", "zz"]).decide("a")).toBe(expected);
+    expect(table.drain().decisions.map((d) => d.reason)).toEqual(Array(4).fill("undeclared-purpose"));
+  });
+
+  it("handles read the current snapshot after replaceAll and apply", () => {
+    const table = new DecisionTable(smallSchema);
+    const p1 = smallSchema.purposes[1] as DecisionSchema["purposes"][number];
+    const general = p1.categories.find((c) => !["c7", "c8", "c9"].includes(c)) as string;
+    const handle = table.purpose(p1.id);
+    const prepared = handle.categories([general]);
+    const allowed = (s: string) => [handle.decide(s, [general]).allow, prepared.decide(s).allow];
+    table.replaceAll([{ s: "a", a: "2" }], { a: "0" });
+    expect(allowed("a")).toEqual([true, true]);
+    expect(allowed("b")).toEqual([false, false]);
+    table.apply([
+      { s: "a", a: "0" },
+      { s: "b", a: "2" },
+    ]);
+    expect(allowed("a")).toEqual([false, false]);
+    expect(allowed("b")).toEqual([true, true]);
+    table.replaceAll([], { a: "2" });
+    expect(allowed("a")).toEqual([true, true]); // the default entry
+    for (const s of ["a", "b", "c"])
+      expect(handle.decide(s, [general])).toBe(table.decide(s, p1.id, [general]));
+  });
+
+  it("a prepared decision keeps its own copy of the categories", () => {
+    const table = new DecisionTable(smallSchema);
+    table.replaceAll([{ s: "a", a: "fffff" }], { a: "0" });
+    const p1 = smallSchema.purposes[1] as DecisionSchema["purposes"][number];
+    const cats = [p1.categories[0] as string];
+    const prepared = table.purpose(p1.id).categories(cats);
+    const before = prepared.decide("a");
+    cats[0] = "zz";
+    expect(prepared.decide("a")).toBe(before);
+    expect(prepared.categories).toEqual([p1.categories[0]]);
+    expect(Object.isFrozen(prepared.categories)).toBe(true);
   });
 });

@@ -20,6 +20,18 @@ import {
  *
  * Hot path: the allow case allocates nothing. The returned decisions are shared frozen objects:
  * do not mutate them.
+ *
+ * Prepared handles, for a hot path that decides for the same purpose again and again (like a
+ * prepared statement): `table.purpose(purposeId)` resolves the purpose once and its
+ * `decide(subjectId, categories?, channel?)` skips the purpose lookup; `.categories([...])` on it
+ * also resolves (and checks) the categories once, and its `decide(subjectId, channel?)` is left with
+ * the subject lookup. Both answer, count and report exactly as `decide` does, and read the current
+ * snapshot (they stay valid across `replaceAll` and `apply`; the schema of a table never changes).
+ *
+ *   const ads = table.purpose("personalised-ads");
+ *   ads.decide(subjectId, ["device"]);               // = table.decide(subjectId, "personalised-ads", ["device"])
+ *   const adsOnDevice = ads.categories(["device"]);
+ *   adsOnDevice.decide(subjectId);                   // the same, without resolving anything per call
  */
 
 type Value = number | Entry;
@@ -43,7 +55,20 @@ const EMPTY: readonly string[] = Object.freeze([]);
 const NONE_CATEGORY = "none";
 const REASON_INDEX = new Map<DecisionReason, number>(DECISION_REASONS.map((r, i) => [r, i]));
 const INTERN_MAX = 50_000;
+/** Decisions kept one by one keep at most this many of their categories. */
+const MAX_LOGGED_CATEGORIES = 50;
 const UPPER = /[A-Z]/;
+const PENDING_STRIDE = 5;
+const PENDING_SUBJECT = 0;
+const PENDING_PURPOSE = 1;
+const PENDING_CATEGORIES = 2;
+const PENDING_CHANNEL = 3;
+const PENDING_DECISION = 4;
+/**
+ * Purposes with at most this many general categories find one by comparing ids (a pointer
+ * comparison when the caller passes the same string, e.g. a literal) instead of a Map lookup.
+ */
+const SCAN_MAX = 8;
 
 export type DecisionTableOptions = {
   /** Denials and sensitive decisions kept for the next report, at most (default 10,000). */
@@ -78,8 +103,12 @@ export class DecisionTable {
   private readonly countStride: number;
   /** Per purpose: its general (non-sensitive) categories and their indexes. */
   private readonly generalCategories: Map<string, number>[];
+  /** Per purpose: the same as two lists to scan (ids, indexes), or null above SCAN_MAX categories. */
+  private readonly generalIds: (readonly string[] | null)[];
+  private readonly generalIndexes: Int32Array[];
   private readonly intern = new Map<string, Entry>();
   private readonly scratch = new Int32Array(64);
+  private readonly scratchOut = new Int32Array(1);
 
   // The decision log (reports): allowed non-sensitive decisions as counts, others one by one.
   private counts: Uint32Array;
@@ -87,11 +116,11 @@ export class DecisionTable {
   // Decisions kept one by one, in columns preallocated to maxPending: keeping one allocates nothing
   // but a copy of its categories.
   private pendingCount = 0;
-  private readonly pendingSubjects: string[];
-  private readonly pendingPurposes: string[];
-  private readonly pendingCategories: (readonly string[])[];
-  private readonly pendingChannels: (string | undefined)[];
-  private readonly pendingDecisions: PurposeDecision[];
+  /**
+   * Decision i at [i * PENDING_STRIDE + PENDING_*]: its fields side by side (one cache line, one
+   * array to reach), the time in `pendingTimes`.
+   */
+  private readonly pending: unknown[];
   private readonly pendingTimes: Float64Array;
   private dropped = 0;
   private readonly maxPending: number;
@@ -101,11 +130,7 @@ export class DecisionTable {
     this.schema = schema;
     this.now = options.now ?? Date.now;
     this.maxPending = options.maxPendingDecisions ?? 10_000;
-    this.pendingSubjects = new Array<string>(this.maxPending).fill("");
-    this.pendingPurposes = new Array<string>(this.maxPending).fill("");
-    this.pendingCategories = new Array<readonly string[]>(this.maxPending).fill(EMPTY);
-    this.pendingChannels = new Array<string | undefined>(this.maxPending).fill(undefined);
-    this.pendingDecisions = new Array<PurposeDecision>(this.maxPending);
+    this.pending = new Array<unknown>(this.maxPending * PENDING_STRIDE).fill(undefined);
     this.pendingTimes = new Float64Array(this.maxPending);
     const C = schema.categories.length;
     this.categoryCount = C;
@@ -132,6 +157,8 @@ export class DecisionTable {
           }),
         ),
     );
+    this.generalIds = this.generalCategories.map((m) => (m.size <= SCAN_MAX ? [...m.keys()] : null));
+    this.generalIndexes = this.generalCategories.map((m) => Int32Array.from(m.values()));
     const permissionIndex = new Map(schema.permissions.map((p, i) => [p.id, i]));
     this.permissionHasCategory = new Uint8Array(schema.permissions.length * C);
     schema.permissions.forEach((k, i) => {
@@ -231,7 +258,8 @@ export class DecisionTable {
 
   /**
    * May `purposeId` use `categories` of `subjectId`? Same answer as @custos/core `decide()` on the
-   * server's state. `channel`: for a marketing purpose, the channel (CON-9).
+   * server's state. `channel`: for a marketing purpose, the channel (CON-9). On a hot path with a
+   * fixed purpose, `purpose(purposeId).decide(...)` gives the same answer with one lookup less.
    */
   decide(
     subjectId: string,
@@ -239,63 +267,140 @@ export class DecisionTable {
     categories: readonly string[] = EMPTY,
     channel?: string,
   ): PurposeDecision {
-    // The subject first: its (likely) cache miss overlaps the purpose lookup.
-    const v = this.entries.get(subjectId);
     const p = this.purposeIndex.get(purposeId);
-    // Fast path, small enough for V8 to inline into the caller: a plain subject whose purpose is
-    // allowed, with no category or one general category of the purpose. Counted, not logged.
-    if (typeof v === "number" && p !== undefined && ((v >> p) & 1) === 1) {
+    return this.decideAt(p === undefined ? -1 : p, purposeId, subjectId, categories, channel);
+  }
+
+  /**
+   * A handle on `purposeId`, resolved once: its `decide(subjectId, categories?, channel?)` answers
+   * exactly as `decide(subjectId, purposeId, categories, channel)` (the same shared decisions, the
+   * same counts and reports), an undeclared purpose included (`undeclared-purpose` on each call).
+   */
+  purpose(purposeId: string): PurposeHandle {
+    const p = this.purposeIndex.get(purposeId);
+    return new PurposeHandle(this, purposeId, p === undefined ? -1 : p);
+  }
+
+  /**
+   * @internal `decide` once the purpose is resolved: `p` its index, -1 when undeclared. What
+   * `decide` and the handles run.
+   */
+  decideAt(
+    p: number,
+    purposeId: string,
+    subjectId: string,
+    categories: readonly string[],
+    channel: string | undefined,
+  ): PurposeDecision {
+    // An undeclared purpose is denied whoever the subject (decide()'s first check).
+    if (p < 0) return this.logged(this.undeclaredPurpose, subjectId, purposeId, categories, channel);
+    const found = this.entries.get(subjectId);
+    // A subject without consent state takes the default entry (after the lower-case retry).
+    const v = found === undefined ? this.missing(subjectId) : found;
+    // Fast path, small enough for V8 to inline into the caller: a plain subject, with no category or
+    // one general category of the purpose. Allowed: counted; denied: consent-missing, logged.
+    if (typeof v === "number") {
       const n = categories.length;
       let k = -1;
       if (n === 0) k = p * this.countStride + this.categoryCount;
       else if (n === 1) {
-        const ci = (this.generalCategories[p] as Map<string, number>).get(categories[0] as string);
-        if (ci !== undefined) k = p * this.countStride + ci;
+        const ci = this.generalIndex(p, categories[0] as string);
+        if (ci >= 0) k = p * this.countStride + ci;
       }
       if (k >= 0) {
-        this.counts[k] = (this.counts[k] as number) + 1;
-        return this.allowDecisions[p << 1] as PurposeDecision;
+        if (((v >> p) & 1) === 1) {
+          this.counts[k] = (this.counts[k] as number) + 1;
+          return this.allowDecisions[p << 1] as PurposeDecision;
+        }
+        return this.logged(
+          this.missingDecisions[p << 1] as PurposeDecision,
+          subjectId,
+          purposeId,
+          categories,
+          channel,
+        );
       }
     }
     return this.decideFully(v, p, subjectId, purposeId, categories, channel);
   }
 
-  /** Every other case, in decide()'s order of checks. */
-  private decideFully(
-    found: Value | undefined,
-    p: number | undefined,
-    subjectId: string,
-    purposeId: string,
+  /** The index of `category` if it is a general category of purpose `p`, else -1. */
+  private generalIndex(p: number, category: string): number {
+    const ids = this.generalIds[p];
+    if (!ids) {
+      const ci = (this.generalCategories[p] as Map<string, number>).get(category);
+      return ci === undefined ? -1 : ci;
+    }
+    for (let j = 0; j < ids.length; j++)
+      if (ids[j] === category) return (this.generalIndexes[p] as Int32Array)[j] as number;
+    return -1;
+  }
+
+  /**
+   * The checks of `categories` against purpose `p` (declared), in decide()'s order: the denial
+   * they give (undeclared category, category not in the purpose), else null with the sensitivity
+   * in `out[0]` and the category indexes in `indexes` (as far as it reaches).
+   */
+  private checkCategories(
+    p: number,
     categories: readonly string[],
-    channel: string | undefined,
-  ): PurposeDecision {
-    if (p === undefined)
-      return this.logged(this.undeclaredPurpose, subjectId, purposeId, categories, channel);
+    indexes: Int32Array,
+    out: Int32Array,
+  ): PurposeDecision | null {
     const C = this.categoryCount;
     const n = categories.length;
     let sensitive = 0;
     for (let i = 0; i < n; i++) {
       const ci = this.categoryIndex.get(categories[i] as string);
-      if (ci === undefined)
-        return this.logged(
-          this.decision(p, "undeclared-category", 0),
-          subjectId,
-          purposeId,
-          categories,
-          channel,
-        );
+      if (ci === undefined) return this.decision(p, "undeclared-category", 0);
       if (this.purposeHasCategory[p * C + ci] === 0)
-        return this.logged(
-          this.decision(p, "category-not-in-purpose", this.categorySensitive[ci] as number),
-          subjectId,
-          purposeId,
-          categories,
-          channel,
-        );
+        return this.decision(p, "category-not-in-purpose", this.categorySensitive[ci] as number);
       sensitive |= this.categorySensitive[ci] as number;
-      if (i < 64) this.scratch[i] = ci;
+      if (i < indexes.length) indexes[i] = ci;
     }
-    const v = found === undefined ? this.missing(subjectId) : found;
+    out[0] = sensitive;
+    return null;
+  }
+
+  /** Every other case, in decide()'s order of checks (the purpose is declared). */
+  private decideFully(
+    v: Value,
+    p: number,
+    subjectId: string,
+    purposeId: string,
+    categories: readonly string[],
+    channel: string | undefined,
+  ): PurposeDecision {
+    const denied = this.checkCategories(p, categories, this.scratch, this.scratchOut);
+    if (denied !== null) return this.logged(denied, subjectId, purposeId, categories, channel);
+    return this.settle(
+      v,
+      p,
+      subjectId,
+      purposeId,
+      categories,
+      channel,
+      this.scratchOut[0] as number,
+      this.scratch,
+    );
+  }
+
+  /**
+   * The subject's part, once the purpose and the categories passed their checks: the decision,
+   * counted (allowed, not sensitive) or logged. `indexes`: the categories' indexes, as far as it
+   * reaches (the rest are looked up).
+   */
+  private settle(
+    v: Value,
+    p: number,
+    subjectId: string,
+    purposeId: string,
+    categories: readonly string[],
+    channel: string | undefined,
+    sensitive: number,
+    indexes: Int32Array,
+    owned = false,
+  ): PurposeDecision {
     let d: PurposeDecision;
     if (typeof v === "number")
       d = ((v >> p) & 1 ? this.allowDecisions : this.missingDecisions)[
@@ -304,19 +409,81 @@ export class DecisionTable {
     else d = this.decideEntry(v, p, categories, channel, sensitive);
     if (d.allow && sensitive === 0) {
       // Counted, not logged one by one (DESIGN.md "Decisions").
+      const C = this.categoryCount;
       const base = p * (C + 1);
+      const n = categories.length;
       if (n === 0) this.counts[base + C] = (this.counts[base + C] as number) + 1;
       else
         for (let i = 0; i < n; i++) {
           const ci =
-            i < 64
-              ? (this.scratch[i] as number)
+            i < indexes.length
+              ? (indexes[i] as number)
               : (this.categoryIndex.get(categories[i] as string) as number);
           this.counts[base + ci] = (this.counts[base + ci] as number) + 1;
         }
       return d;
     }
-    return this.logged(d, subjectId, purposeId, categories, channel);
+    return this.logged(d, subjectId, purposeId, categories, channel, owned);
+  }
+
+  /**
+   * @internal What `PurposeHandle.categories` builds on: the checks `decide` makes of the purpose
+   * and the categories, made once (their denial if any, else the sensitivity and the count slots).
+   */
+  prepare(p: number, purposeId: string, categories: readonly string[]): PreparedDecision {
+    // Its own copy: the caller's array may change.
+    const list = Object.freeze(Array.from(categories));
+    const indexes = new Int32Array(list.length);
+    const out = new Int32Array(1);
+    const denied = p < 0 ? this.undeclaredPurpose : this.checkCategories(p, list, indexes, out);
+    const base = p * this.countStride;
+    const slots =
+      denied !== null
+        ? new Int32Array(0)
+        : list.length === 0
+          ? Int32Array.of(base + this.categoryCount)
+          : indexes.map((ci) => base + ci);
+    const decisions =
+      denied !== null ? [denied, denied] : [this.allowDecisions[p << 1], this.missingDecisions[p << 1]];
+    return new PreparedDecision(
+      this,
+      purposeId,
+      p,
+      list,
+      denied,
+      out[0] as number,
+      indexes,
+      slots,
+      decisions[0] as PurposeDecision,
+      decisions[1] as PurposeDecision,
+    );
+  }
+
+  /** @internal What `PreparedDecision.decide` runs. */
+  decidePrepared(h: PreparedDecision, subjectId: string, channel: string | undefined): PurposeDecision {
+    // Denied whoever the subject (an undeclared purpose or category): no subject lookup.
+    if (h.denied !== null) return this.logged(h.denied, subjectId, h.purposeId, h.categories, channel, true);
+    const found = this.entries.get(subjectId);
+    const v = found === undefined ? this.missing(subjectId) : found;
+    const p = h.p;
+    if (typeof v === "number" && h.sensitive === 0) {
+      if (((v >> p) & 1) === 1) {
+        const k = h.countSlot;
+        if (k >= 0) this.counts[k] = (this.counts[k] as number) + 1;
+        else this.countAll(h.countSlots);
+        return h.allowed;
+      }
+      return this.logged(h.missing, subjectId, h.purposeId, h.categories, channel, true);
+    }
+    return this.settle(v, p, subjectId, h.purposeId, h.categories, channel, h.sensitive, h.indexes, true);
+  }
+
+  /** Counts an allowed decision in each of `slots`. */
+  private countAll(slots: Int32Array): void {
+    for (let i = 0; i < slots.length; i++) {
+      const k = slots[i] as number;
+      this.counts[k] = (this.counts[k] as number) + 1;
+    }
   }
 
   private decideEntry(
@@ -359,10 +526,16 @@ export class DecisionTable {
     return false;
   }
 
-  /** A subject not in the table: the same id in lower case, else the default (no consent state). */
+  /**
+   * A subject not in the table: the same id in lower case when it has a letter A-Z, else the default
+   * (no consent state). `toLowerCase` first: it returns the same string, at no cost, for the usual
+   * lower-case id, where a RegExp test would scan it.
+   */
   private missing(subjectId: string): Value {
-    if (UPPER.test(subjectId)) {
-      const v = this.entries.get(subjectId.toLowerCase());
+    // (Not a string, from plain JavaScript: no A-Z to retry without, as the RegExp would find.)
+    const lower = typeof subjectId === "string" ? subjectId.toLowerCase() : subjectId;
+    if (lower !== subjectId && UPPER.test(subjectId)) {
+      const v = this.entries.get(lower);
       if (v !== undefined) return v;
     }
     return this.defaultValue;
@@ -375,6 +548,7 @@ export class DecisionTable {
     purposeId: string,
     categories: readonly string[],
     channel: string | undefined,
+    owned = false,
   ): PurposeDecision {
     const i = this.pendingCount;
     if (i >= this.maxPending) {
@@ -383,11 +557,19 @@ export class DecisionTable {
     }
     this.pendingCount = i + 1;
     // Kept raw (the time as a number): the wire form is built when the report is drained.
-    this.pendingSubjects[i] = subjectId;
-    this.pendingPurposes[i] = purposeId;
-    this.pendingCategories[i] = categories.length === 0 ? EMPTY : copyOf(categories);
-    this.pendingChannels[i] = channel;
-    this.pendingDecisions[i] = d;
+    const at = i * PENDING_STRIDE;
+    const pending = this.pending;
+    pending[at + PENDING_SUBJECT] = subjectId;
+    pending[at + PENDING_PURPOSE] = purposeId;
+    // A prepared decision's list is its own frozen copy: kept as it is.
+    pending[at + PENDING_CATEGORIES] =
+      categories.length === 0
+        ? EMPTY
+        : owned && categories.length <= MAX_LOGGED_CATEGORIES
+          ? categories
+          : copyOf(categories);
+    pending[at + PENDING_CHANNEL] = channel;
+    pending[at + PENDING_DECISION] = d;
     this.pendingTimes[i] = this.now();
     return d;
   }
@@ -415,27 +597,26 @@ export class DecisionTable {
     this.counts.fill(0);
     this.countsSince = this.now();
     const decisions: ReportedDecision[] = [];
+    const pending = this.pending;
     for (let i = 0; i < this.pendingCount; i++) {
-      const d = this.pendingDecisions[i] as PurposeDecision;
+      const at = i * PENDING_STRIDE;
+      const d = pending[at + PENDING_DECISION] as PurposeDecision;
       const r: ReportedDecision = {
-        subjectId: this.pendingSubjects[i] as string,
-        purposeId: this.pendingPurposes[i] as string,
-        categories: [...(this.pendingCategories[i] as readonly string[])],
+        subjectId: pending[at + PENDING_SUBJECT] as string,
+        purposeId: pending[at + PENDING_PURPOSE] as string,
+        categories: [...(pending[at + PENDING_CATEGORIES] as readonly string[])],
         allow: d.allow,
         reason: d.reason,
         basis: d.basis,
         sensitive: d.sensitive,
         at: new Date(this.pendingTimes[i] as number).toISOString(),
       };
-      const channel = this.pendingChannels[i];
+      const channel = pending[at + PENDING_CHANNEL] as string | undefined;
       if (channel !== undefined) r.channel = channel;
       decisions.push(r);
     }
     // Let go of the references (subject ids) without giving up the columns.
-    this.pendingSubjects.fill("", 0, this.pendingCount);
-    this.pendingPurposes.fill("", 0, this.pendingCount);
-    this.pendingCategories.fill(EMPTY, 0, this.pendingCount);
-    this.pendingChannels.fill(undefined, 0, this.pendingCount);
+    pending.fill(undefined, 0, this.pendingCount * PENDING_STRIDE);
     this.pendingCount = 0;
     const report = { counts, decisions, dropped: this.dropped };
     this.dropped = 0;
@@ -445,7 +626,7 @@ export class DecisionTable {
 
 /** The first 50 categories, copied by hand: `slice` is slow on frozen arrays. */
 function copyOf(categories: readonly string[]): string[] {
-  const n = Math.min(categories.length, 50);
+  const n = Math.min(categories.length, MAX_LOGGED_CATEGORIES);
   const out = new Array<string>(n);
   for (let i = 0; i < n; i++) out[i] = categories[i] as string;
   return out;
@@ -453,4 +634,83 @@ function copyOf(categories: readonly string[]): string[] {
 
 function allowReason(purpose: DecisionSchema["purposes"][number]): DecisionReason {
   return purpose.legalBasis !== "consent" || purpose.consent === "none" ? "basis" : "consent-given";
+}
+
+/**
+ * A purpose of a `DecisionTable`, resolved once (`table.purpose(purposeId)`), like a prepared
+ * statement. Valid for the table's life: it reads the current snapshot on each call.
+ */
+export class PurposeHandle {
+  /** @internal Made by `DecisionTable.purpose`. */
+  constructor(
+    private readonly table: DecisionTable,
+    /** The purpose id, as given. */
+    readonly purposeId: string,
+    /** The purpose's index in the schema, -1 when the schema does not declare it. */
+    private readonly p: number,
+  ) {}
+
+  /** Whether the schema declares the purpose (when not, every decision is `undeclared-purpose`). */
+  get declared(): boolean {
+    return this.p >= 0;
+  }
+
+  /**
+   * Exactly `table.decide(subjectId, purposeId, categories, channel)`: the same shared frozen
+   * decision, counted or reported the same way.
+   */
+  decide(subjectId: string, categories: readonly string[] = EMPTY, channel?: string): PurposeDecision {
+    return this.table.decideAt(this.p, this.purposeId, subjectId, categories, channel);
+  }
+
+  /**
+   * `categories` resolved and checked once for this purpose (the list is copied: later changes to
+   * the array do not count): `decide(subjectId, channel?)` of the result is exactly
+   * `decide(subjectId, categories, channel)` of this handle.
+   */
+  categories(categories: readonly string[]): PreparedDecision {
+    return this.table.prepare(this.p, this.purposeId, categories);
+  }
+}
+
+/**
+ * A purpose and its categories, resolved and checked once (`table.purpose(id).categories([...])`).
+ * Valid for the table's life: it reads the current snapshot on each call.
+ */
+export class PreparedDecision {
+  /** @internal The only count slot (an allowed non-sensitive decision), or -1 when there are several. */
+  readonly countSlot: number;
+
+  /** @internal Made by `PurposeHandle.categories`. */
+  constructor(
+    private readonly table: DecisionTable,
+    /** The purpose id, as given. */
+    readonly purposeId: string,
+    /** @internal The purpose's index, -1 when undeclared. */
+    readonly p: number,
+    /** The categories (a frozen copy). */
+    readonly categories: readonly string[],
+    /** @internal The decision whatever the subject (an undeclared purpose or category), or null. */
+    readonly denied: PurposeDecision | null,
+    /** @internal 1 when a category is sensitive. */
+    readonly sensitive: number,
+    /** @internal The categories' indexes. */
+    readonly indexes: Int32Array,
+    /** @internal The count slots of an allowed non-sensitive decision. */
+    readonly countSlots: Int32Array,
+    /** @internal The decision for a plain subject that allows the purpose (no sensitive category). */
+    readonly allowed: PurposeDecision,
+    /** @internal The decision for a plain subject that does not (consent-missing). */
+    readonly missing: PurposeDecision,
+  ) {
+    this.countSlot = countSlots.length === 1 ? (countSlots[0] as number) : -1;
+  }
+
+  /**
+   * Exactly `table.decide(subjectId, purposeId, categories, channel)`, with the purpose and the
+   * categories this was prepared with.
+   */
+  decide(subjectId: string, channel?: string): PurposeDecision {
+    return this.table.decidePrepared(this, subjectId, channel);
+  }
 }
