@@ -128,6 +128,33 @@ type DecisionCount = { service: string; purpose: string; category: string; minut
 
 type PendingAudit = { events: AuditEventInput[]; resolve: () => void; reject: (error: unknown) => void };
 
+/**
+ * The audit event of one decision taken for a service (by the server, or reported by an SDK with
+ * `extra.via = "sdk"`): subject, purpose, first category, outcome and reason, with every category
+ * (at most 100) and the legal basis in the details.
+ */
+export function decisionAuditEvent(
+  serviceName: string,
+  item: DecisionItem,
+  d: Pick<PurposeDecision, "allow" | "reason" | "basis">,
+  at: { occurredAt: Date; requestId: string | null },
+  extra: Record<string, string> = {},
+): AuditEventInput {
+  return {
+    actorType: "service",
+    actorId: serviceName,
+    action: "decide",
+    subjectId: item.subjectId,
+    purpose: item.purposeId,
+    category: item.categories[0] ?? null,
+    outcome: d.allow ? "allowed" : "denied",
+    reason: d.reason,
+    requestId: at.requestId,
+    details: { categories: item.categories.slice(0, 100), basis: d.basis, ...extra },
+    occurredAt: at.occurredAt,
+  };
+}
+
 export function createConsentService({
   db,
   manifest,
@@ -501,19 +528,7 @@ export function createConsentService({
     now: Date,
     requestId: string | undefined,
   ): AuditEventInput {
-    return {
-      actorType: "service",
-      actorId: serviceName,
-      action: "decide",
-      subjectId: item.subjectId,
-      purpose: item.purposeId,
-      category: item.categories[0] ?? null,
-      outcome: d.allow ? "allowed" : "denied",
-      reason: d.reason,
-      requestId: requestId ?? null,
-      details: { categories: item.categories.slice(0, 100), basis: d.basis },
-      occurredAt: now,
-    };
+    return decisionAuditEvent(serviceName, item, d, { occurredAt: now, requestId: requestId ?? null });
   }
 
   /** Counts an allowed, non-sensitive decision under each of its categories (or "none"). */

@@ -18,7 +18,7 @@ import { type Kysely, sql } from "kysely";
 import { z } from "zod";
 import { ErrorBody, errorResponses } from "../errors.ts";
 import { bridgeConsentChanges, type ConsentChange, type ConsentChanges } from "./consent-changes.ts";
-import type { ConsentService } from "./consent-service.ts";
+import { type ConsentService, decisionAuditEvent } from "./consent-service.ts";
 import { type ServiceKey, serviceGuard } from "./service-auth.ts";
 
 /**
@@ -557,24 +557,15 @@ export function registerDecisionStreamRoutes(app: FastifyInstance, deps: Deps): 
           });
         return new Date(t);
       };
-      const events: AuditEventInput[] = decisions.map((d) => ({
-        actorType: "service",
-        actorId: service,
-        action: "decide",
-        subjectId: d.subjectId,
-        purpose: d.purposeId,
-        category: d.categories[0] ?? null,
-        outcome: d.allow ? "allowed" : "denied",
-        reason: d.reason,
-        requestId: request.id,
-        details: {
-          categories: d.categories.slice(0, 100),
-          basis: d.basis,
-          via: "sdk",
-          ...(d.channel ? { channel: d.channel } : {}),
-        },
-        occurredAt: timeOf(d.at, "decision"),
-      }));
+      const events: AuditEventInput[] = decisions.map((d) =>
+        decisionAuditEvent(
+          service,
+          d,
+          d,
+          { occurredAt: timeOf(d.at, "decision"), requestId: request.id },
+          { via: "sdk", ...(d.channel ? { channel: d.channel } : {}) },
+        ),
+      );
       if (dropped > 0)
         events.push({
           actorType: "service",
