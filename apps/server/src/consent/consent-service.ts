@@ -234,19 +234,25 @@ export function createConsentService({
     return openBatch.result;
   }
 
+  /** The subject's cached state while it is fresh (a hit: it becomes the most recently used). */
+  function cachedEntry(id: string, nowMs: number): CacheEntry | undefined {
+    const entry = cacheOn && !closed ? cache.get(id) : undefined;
+    if (!entry || entry.expiresAt <= nowMs) return undefined;
+    // Most recently used goes last; the first key is the one to evict.
+    cache.delete(id);
+    cache.set(id, entry);
+    cacheStats.hits += 1;
+    return entry;
+  }
+
   /** The cached or freshly read state of each subject. */
   async function entriesOf(subjectIds: readonly string[], nowMs: number): Promise<Map<string, CacheEntry>> {
     const out = new Map<string, CacheEntry>();
     const missing: string[] = [];
     for (const id of subjectIds) {
-      const entry = cacheOn && !closed ? cache.get(id) : undefined;
-      if (entry && entry.expiresAt > nowMs) {
-        // Most recently used goes last; the first key is the one to evict.
-        cache.delete(id);
-        cache.set(id, entry);
-        out.set(id, entry);
-        cacheStats.hits += 1;
-      } else missing.push(id);
+      const entry = cachedEntry(id, nowMs);
+      if (entry) out.set(id, entry);
+      else missing.push(id);
     }
     if (missing.length === 0) return out;
     cacheStats.misses += missing.length;
@@ -410,13 +416,17 @@ export function createConsentService({
   function queueDenials(events: readonly AuditEventInput[]): void {
     for (const e of events) denials.push(e);
     if (denials.length >= DENIAL_BATCH) void flushDenials().catch(() => undefined);
-    else if (!denialTimer) {
-      denialTimer = setTimeout(() => {
-        denialTimer = undefined;
-        void flushDenials().catch(() => undefined);
-      }, denialFlushMs);
-      denialTimer.unref();
-    }
+    else scheduleDenialFlush(denialFlushMs);
+  }
+
+  /** Flushes the queued denials in `ms`, unless a flush is already due. */
+  function scheduleDenialFlush(ms: number): void {
+    if (denialTimer) return;
+    denialTimer = setTimeout(() => {
+      denialTimer = undefined;
+      void flushDenials().catch(() => undefined);
+    }, ms);
+    denialTimer.unref();
   }
 
   /** Writes the queued denials; on failure they are kept (and retried by the next timer). */
@@ -432,16 +442,7 @@ export function createConsentService({
     } catch (error) {
       denials = batch.concat(denials);
       onBackgroundError?.(error);
-      if (!closed && !denialTimer) {
-        denialTimer = setTimeout(
-          () => {
-            denialTimer = undefined;
-            void flushDenials().catch(() => undefined);
-          },
-          Math.max(denialFlushMs, 1000),
-        );
-        denialTimer.unref();
-      }
+      if (!closed) scheduleDenialFlush(Math.max(denialFlushMs, 1000));
       throw error;
     }
   }
@@ -518,17 +519,6 @@ export function createConsentService({
     ]);
     invalidate([subjectId]);
     changes?.publish([subjectId]);
-  }
-
-  /** The audit event of a denial or a sensitive decision. */
-  function decisionEvent(
-    serviceName: string,
-    item: DecisionItem,
-    d: PurposeDecision,
-    now: Date,
-    requestId: string | undefined,
-  ): AuditEventInput {
-    return decisionAuditEvent(serviceName, item, d, { occurredAt: now, requestId: requestId ?? null });
   }
 
   /** Counts an allowed, non-sensitive decision under each of its categories (or "none"). */
@@ -656,20 +646,19 @@ export function createConsentService({
     ): PurposeDecision | Promise<PurposeDecision> {
       const now = clock.now();
       const nowMs = now.getTime();
-      const id = subjectKey(item.subjectId);
-      const entry = cacheOn && !closed ? cache.get(id) : undefined;
-      if (!entry || entry.expiresAt <= nowMs)
+      const entry = cachedEntry(subjectKey(item.subjectId), nowMs);
+      if (!entry)
         return service.decideMany(serviceName, [item], requestId).then((d) => d[0] as PurposeDecision);
-      cache.delete(id);
-      cache.set(id, entry);
-      cacheStats.hits += 1;
       const d = decideWith(entry, item);
       if (d.allow && !d.sensitive) {
         countAllowed(counts, serviceName, item, Math.floor(nowMs / MINUTE_MS) * MINUTE_MS);
         scheduleFlush();
         return d;
       }
-      const event = decisionEvent(serviceName, item, d, now, requestId);
+      const event = decisionAuditEvent(serviceName, item, d, {
+        occurredAt: now,
+        requestId: requestId ?? null,
+      });
       if (!d.allow) {
         queueDenials([event]);
         return d;
@@ -705,7 +694,9 @@ export function createConsentService({
       const decisions = items.map((item) => {
         const d = decideWith(entries.get(subjectKey(item.subjectId)) as CacheEntry, item);
         if (!d.allow || d.sensitive)
-          (d.allow ? evidence : denied).push(decisionEvent(serviceName, item, d, now, requestId));
+          (d.allow ? evidence : denied).push(
+            decisionAuditEvent(serviceName, item, d, { occurredAt: now, requestId: requestId ?? null }),
+          );
         else countAllowed(into, serviceName, item, minute);
         return d;
       });

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { errorAnswer } from "../errors.ts";
 import { lazyChildLogger } from "../logging.ts";
 import { RATE_LIMIT_WINDOW_MS, type Security, serviceBucket } from "../security/security-plugins.ts";
+import type { WindowCount } from "../security/window-counters.ts";
 import type { Metrics } from "../system/metrics.ts";
 import {
   DECISION_CHANNELS,
@@ -121,6 +122,8 @@ function decisionBody(d: PurposeDecision): string {
   return body;
 }
 
+type RequestLog = ReturnType<typeof lazyChildLogger>;
+
 /** How many requests the fast path answered itself, and how many it replayed through Fastify. */
 export type FastPathStats = { answered: number; replayed: number };
 const statsOf = new WeakMap<FastifyInstance, FastPathStats>();
@@ -132,8 +135,8 @@ export function decisionFastPathStats(app: FastifyInstance): FastPathStats {
 
 /** Puts the fast path in front of Fastify's request handler. Call once, before `listen`. */
 export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void {
-  const match = serviceKeyMatcher(deps.serviceKeys);
   if (deps.serviceKeys.length === 0) return;
+  const match = serviceKeyMatcher(deps.serviceKeys);
   const server = app.server;
   const [fastify, ...others] = server.listeners("request") as ((
     req: IncomingMessage,
@@ -200,7 +203,7 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
     });
     req.on("end", () => {
       const whole = Buffer.byteLength(text) === length;
-      const items = whole ? (batch ? parseBatch(text) : parseOne(text)) : undefined;
+      const items = whole ? parseBody(text, batch) : undefined;
       const count = items ? counters.hit(bucket, RATE_LIMIT_WINDOW_MS) : undefined;
       // Fastify answers (and logs and measures) the replay as its own request.
       if (!items || !count || count.current > max) {
@@ -235,18 +238,13 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
     return true;
   }
 
-  function parseOne(text: string): DecisionItem[] | undefined {
+  /** The items of a plain body (one, or a batch's), else undefined (not JSON, or not plain). */
+  function parseBody(text: string, batch: boolean): DecisionItem[] | undefined {
     try {
-      const item = plainDecisionItem(JSON.parse(text));
+      const body: unknown = JSON.parse(text);
+      if (batch) return plainDecisionBatch(body);
+      const item = plainDecisionItem(body);
       return item ? [item] : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  function parseBatch(text: string): DecisionItem[] | undefined {
-    try {
-      return plainDecisionBatch(JSON.parse(text));
     } catch {
       return undefined;
     }
@@ -258,9 +256,9 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
     status: number,
     id: string,
     body: string,
-    count: { current: number; ttl: number },
+    count: WindowCount,
     started: number,
-    log: ReturnType<typeof lazyChildLogger> | undefined,
+    log: RequestLog | undefined,
   ): void {
     const headers: string[] = [...securityHeaders];
     headers.push(
