@@ -229,11 +229,14 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   const policyService = createPolicyService({ versions: createManifestRepo(db) });
   const published = await policyService.ensurePublished(manifest);
 
-  // On PGlite a seal runs on this thread: smaller batches let requests in between them.
+  // On PGlite a seal runs on this thread: smaller batches let requests in between them, and one
+  // connection does all writing, so batches are sealed by id range without updating each event.
+  const pglite = database.kind === "pglite";
   const auditLedger = createAuditLedger({
     db,
     clock,
-    maxBatchEvents: database.kind === "pglite" ? 500 : 10_000,
+    maxBatchEvents: pglite ? 500 : 10_000,
+    sealBy: pglite ? "range" : "stamp",
   });
   const consentChanges = createConsentChanges();
   const consent = createConsentService({

@@ -62,7 +62,10 @@ export function registerAuditCommand(program: Command): void {
     .option("-d, --data-dir <dir>", "data folder of the embedded database (env CUSTOS_DATA_DIR)")
     .action(async (opts: ConfigFlags) => {
       await withDatabase(opts, async (database) => {
-        const result = await createAuditLedger({ db: database.db }).seal();
+        const result = await createAuditLedger({
+          db: database.db,
+          sealBy: database.kind === "pglite" ? "range" : "stamp",
+        }).seal();
         process.stdout.write(
           `Sealed ${result.events} event(s) in ${result.batches} batch(es); folded ${result.foldedCounts} count(s).\n`,
         );

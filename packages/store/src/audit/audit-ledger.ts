@@ -139,6 +139,13 @@ export type AuditLedgerOptions = {
   clock?: Clock;
   /** Most events per batch (default 10 000). */
   maxBatchEvents?: number;
+  /**
+   * How a batch names its events: "stamp" writes its id on each event (any number of writers);
+   * "range" records only the id range (one row per batch, no update of the events). Use "range"
+   * only where one connection does all writing, as with the embedded PGlite database: there ids
+   * commit in order, so no event can appear inside a range after it was sealed (0014).
+   */
+  sealBy?: "stamp" | "range";
 };
 
 export type AuditLedger = ReturnType<typeof createAuditLedger>;
@@ -191,7 +198,12 @@ function toView(e: StoredAuditEvent): AuditEventView {
   };
 }
 
-export function createAuditLedger({ db, clock = systemClock, maxBatchEvents = 10_000 }: AuditLedgerOptions) {
+export function createAuditLedger({
+  db,
+  clock = systemClock,
+  maxBatchEvents = 10_000,
+  sealBy = "stamp",
+}: AuditLedgerOptions) {
   if (!Number.isInteger(maxBatchEvents) || maxBatchEvents < 1)
     throw new RangeError("maxBatchEvents must be a positive integer");
   const hasher = new EventHasher();
@@ -240,9 +252,15 @@ export function createAuditLedger({ db, clock = systemClock, maxBatchEvents = 10
       // One sealer at a time: with the lock held, the last batch and the unsealed events are
       // read after every earlier sealer committed, so the chain cannot fork (prev_hash is also unique).
       await auditRepo.lockSealer(trx);
-      const events = await auditRepo.unsealedEvents(trx, maxBatchEvents);
-      if (events.length === 0) return 0;
       const last = await auditRepo.lastBatch(trx);
+      const byRange = sealBy === "range";
+      // By range, everything up to the last batch is sealed (one writer: nothing commits behind it).
+      const events = await auditRepo.unsealedEvents(
+        trx,
+        maxBatchEvents,
+        byRange ? last?.lastEventId : undefined,
+      );
+      if (events.length === 0) return 0;
       const batchId = (last?.batchId ?? 0) + 1;
       const prevHash = last?.hash ?? genesisHash();
       const eventHashes = hasher.digestAll(events);
@@ -256,7 +274,9 @@ export function createAuditLedger({ db, clock = systemClock, maxBatchEvents = 10
         hash: batchHash(prevHash, batchId, events.length, eventHashes),
         eventHashes,
         sealedAt: clock.now(),
+        byRange,
       });
+      if (byRange) return events.length;
       const stamped = await auditRepo.stampBatch(trx, batchId, ids);
       if (stamped !== events.length) {
         throw new AppError("conflict", {
@@ -265,6 +285,26 @@ export function createAuditLedger({ db, clock = systemClock, maxBatchEvents = 10
       }
       return events.length;
     });
+  }
+
+  /** Fills in the batch of events sealed by range (their batch_id column stays null). */
+  async function nameRangeBatches(events: AuditEventView[]): Promise<void> {
+    const open = events.filter((e) => e.batchId === null);
+    if (open.length === 0) return;
+    const ids = open.map((e) => e.id);
+    const ranges = await auditRepo.rangeBatchesCovering(db, Math.min(...ids), Math.max(...ids));
+    for (const e of open) {
+      // Ranges are disjoint and ordered: the first one ending at or after the id is the only candidate.
+      let lo = 0;
+      let hi = ranges.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if ((ranges[mid] as { lastEventId: number }).lastEventId < e.id) lo = mid + 1;
+        else hi = mid;
+      }
+      const range = ranges[lo];
+      if (range && range.firstEventId <= e.id) e.batchId = range.batchId;
+    }
   }
 
   const ledger = {
@@ -369,7 +409,9 @@ export function createAuditLedger({ db, clock = systemClock, maxBatchEvents = 10
       const rows = await auditRepo.list(db, filter);
       const page = rows.slice(0, f.limit);
       const last = page[page.length - 1];
-      return { events: page.map(toView), nextCursor: rows.length > f.limit && last ? String(last.id) : null };
+      const events = page.map(toView);
+      await nameRangeBatches(events);
+      return { events, nextCursor: rows.length > f.limit && last ? String(last.id) : null };
     },
   };
   return ledger;

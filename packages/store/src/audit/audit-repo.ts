@@ -2,7 +2,7 @@ import type { ChainEvent } from "@custos/core";
 import { type Generated, type Kysely, sql } from "kysely";
 import type { DB, Jsonb, Timestamp } from "../db-types.ts";
 
-/** Row types of migrations/0002_audit_ledger.sql. */
+/** Row types of migrations/0002_audit_ledger.sql (and 0014_audit_range_batches.sql). */
 export type AuditEventsTable = {
   id: Generated<number>;
   occurred_at: Timestamp;
@@ -28,6 +28,8 @@ export type AuditBatchesTable = {
   hash: Buffer;
   event_hashes: Buffer;
   sealed_at: Timestamp;
+  /** The batch holds every event with an id in [first_event_id, last_event_id] (see 0014). */
+  by_range: Generated<boolean>;
 };
 
 export type AuditCountsTable = {
@@ -52,6 +54,9 @@ type Db = Kysely<DB & AuditTables>;
 function withAudit(db: AuditDb): Db {
   return (db as Kysely<DB>).withTables<AuditTables>() as unknown as Db;
 }
+
+/** The last event id held by a batch sealed by range (0 when there is none). */
+const AFTER_RANGE_BATCHES = sql<number>`(select coalesce(max(last_event_id), 0) from audit_batches where by_range)`;
 
 /** An advisory-lock key (arbitrary constant) that serialises sealers on one database. */
 const SEAL_LOCK_ID = 4_242_000_100;
@@ -82,6 +87,8 @@ export type StoredBatch = {
   hash: Buffer;
   eventHashes: Buffer;
   sealedAt: Date;
+  /** Sealed by id range: its events keep batch_id null (one writer; see 0014). */
+  byRange: boolean;
 };
 
 export type AuditListFilter = {
@@ -122,6 +129,7 @@ const BATCH_COLUMNS = [
   "hash",
   "event_hashes as eventHashes",
   "sealed_at as sealedAt",
+  "by_range as byRange",
 ] as const;
 
 /** Rows per INSERT statement: 11 parameters each, well below PostgreSQL's 65535. */
@@ -217,23 +225,24 @@ export const auditRepo = {
     await sql`select pg_advisory_xact_lock(${SEAL_LOCK_ID})`.execute(withAudit(trx));
   },
 
-  async lastBatch(db: AuditDb): Promise<{ batchId: number; hash: Buffer } | undefined> {
+  async lastBatch(db: AuditDb): Promise<{ batchId: number; hash: Buffer; lastEventId: number } | undefined> {
     return withAudit(db)
       .selectFrom("audit_batches")
-      .select(["batch_id as batchId", "hash"])
+      .select(["batch_id as batchId", "hash", "last_event_id as lastEventId"])
       .orderBy("batch_id", "desc")
       .limit(1)
       .executeTakeFirst();
   },
 
-  async unsealedEvents(db: AuditDb, limit: number): Promise<StoredAuditEvent[]> {
-    return (await withAudit(db)
+  /** The oldest unsealed events; with `afterId`, only those after it (sealing by range). */
+  async unsealedEvents(db: AuditDb, limit: number, afterId?: number): Promise<StoredAuditEvent[]> {
+    const query = withAudit(db)
       .selectFrom("audit_events")
       .select(CHAIN_COLUMNS)
       .where("batch_id", "is", null)
-      .orderBy("id")
-      .limit(limit)
-      .execute()) as StoredAuditEvent[];
+      // Never an event a batch sealed by range already holds.
+      .where("id", ">", afterId ?? AFTER_RANGE_BATCHES);
+    return (await query.orderBy("id").limit(limit).execute()) as StoredAuditEvent[];
   },
 
   async insertBatch(db: AuditDb, batch: Omit<StoredBatch, "sealedAt"> & { sealedAt: Date }): Promise<void> {
@@ -248,6 +257,7 @@ export const auditRepo = {
         hash: batch.hash,
         event_hashes: batch.eventHashes,
         sealed_at: batch.sealedAt,
+        by_range: batch.byRange,
       })
       .execute();
   },
@@ -307,6 +317,41 @@ export const auditRepo = {
       .execute()) as StoredAuditEvent[];
   },
 
+  /** The events of a batch sealed by range after `afterId`, in id order (they keep batch_id null). */
+  async rangeEventsAfter(
+    db: AuditDb,
+    range: { firstEventId: number; lastEventId: number },
+    afterId: number,
+    limit: number,
+  ): Promise<StoredAuditEvent[]> {
+    return (await withAudit(db)
+      .selectFrom("audit_events")
+      .select(CHAIN_COLUMNS)
+      .where("batch_id", "is", null)
+      .where("id", ">=", range.firstEventId)
+      .where("id", ">", afterId)
+      .where("id", "<=", range.lastEventId)
+      .orderBy("id")
+      .limit(limit)
+      .execute()) as StoredAuditEvent[];
+  },
+
+  /** The batches sealed by range that hold any id in [fromId, toId], by batch id. */
+  async rangeBatchesCovering(
+    db: AuditDb,
+    fromId: number,
+    toId: number,
+  ): Promise<{ batchId: number; firstEventId: number; lastEventId: number }[]> {
+    return withAudit(db)
+      .selectFrom("audit_batches")
+      .select(["batch_id as batchId", "first_event_id as firstEventId", "last_event_id as lastEventId"])
+      .where("by_range", "=", true)
+      .where("last_event_id", ">=", fromId)
+      .where("first_event_id", "<=", toId)
+      .orderBy("last_event_id")
+      .execute();
+  },
+
   /**
    * The first sealed event after batch `afterBatchId` whose batch does not exist. (A batch and the
    * stamps on its events commit in one transaction, so a missing batch was deleted.)
@@ -339,6 +384,8 @@ export const auditRepo = {
       .selectFrom("audit_events")
       .select([sql<number>`count(*)`.as("count"), sql<Date | null>`min(occurred_at)`.as("oldest")])
       .where("batch_id", "is", null)
+      // Events of batches sealed by range keep batch_id null: only those after the last are unsealed.
+      .where("id", ">", AFTER_RANGE_BATCHES)
       .executeTakeFirstOrThrow();
     return { count: Number(row.count), oldest: row.oldest === null ? null : new Date(row.oldest) };
   },

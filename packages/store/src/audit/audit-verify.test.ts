@@ -254,3 +254,133 @@ describe("audit ledger verification (SEC-4)", () => {
     });
   });
 });
+
+describe("audit batches sealed by id range, as on the embedded database (SEC-4)", () => {
+  let database: Database;
+  let ledger: AuditLedger;
+  let batches: number[][];
+  const clock = testClock();
+
+  beforeEach(async () => {
+    database = await createTestDatabase();
+    clock.set(T0);
+    ledger = createAuditLedger({ db: database.db, clock, sealBy: "range" });
+    batches = await buildChain(database.db, ledger, [5, 7, 4]);
+  });
+  afterEach(async () => {
+    await database?.close();
+  });
+
+  const db = () => database.db;
+  const second = (i: number) => batches[1]?.[i] as number;
+
+  it("SEC-4: a batch is one row; its events stay unstamped, verify in small pages and list with their batch", async () => {
+    const stamped = await sql<{
+      n: number;
+    }>`select count(*)::int as n from audit_events where batch_id is not null`.execute(db());
+    expect(stamped.rows[0]?.n).toBe(0);
+    const rows = await auditRepo.batchesAfter(db(), 0, 3, 10);
+    expect(rows.map((b) => [b.byRange, b.firstEventId, b.lastEventId, b.eventCount])).toEqual([
+      [true, batches[0]?.[0], batches[0]?.[4], 5],
+      [true, second(0), second(6), 7],
+      [true, batches[2]?.[0], batches[2]?.[3], 4],
+    ]);
+    expect(await verifyAuditLedger(db(), { chunkSize: 3, clock })).toMatchObject({
+      ok: true,
+      batches: 3,
+      events: 16,
+      unsealed: 0,
+    });
+
+    const fresh = await ledger.append(db(), staffRead());
+    const listed = await ledger.list({ limit: 500 });
+    expect(listed.events.map((e) => [e.id, e.batchId])).toEqual(
+      [[fresh, null], ...batches.flatMap((ids, b) => ids.map((id) => [id, b + 1]))].sort(
+        (x, y) => (y[0] as number) - (x[0] as number),
+      ),
+    );
+    expect(await verifyAuditLedger(db(), { clock })).toMatchObject({ ok: true, events: 16, unsealed: 1 });
+    expect(await ledger.seal()).toMatchObject({ batches: 1, events: 1 });
+    expect(await verifyAuditLedger(db(), { clock })).toMatchObject({ ok: true, batches: 4, unsealed: 0 });
+  });
+
+  it("SEC-4: an edited or deleted event in a sealed range is caught at its batch and id", async () => {
+    await asSuperuser(db(), async () => {
+      await sql`update audit_events set outcome = 'denied' where id = ${second(3)}`.execute(db());
+    });
+    expect(await verifyAuditLedger(db(), { chunkSize: 4 })).toMatchObject({
+      ok: false,
+      batches: 1,
+      brokenAt: { batchId: 2, eventId: second(3), reason: expect.stringMatching(/edited/) },
+    });
+    await asSuperuser(db(), async () => {
+      await sql`update audit_events set outcome = 'allowed' where id = ${second(3)}`.execute(db());
+      await sql`delete from audit_events where id = ${second(2)}`.execute(db());
+    });
+    expect(await verifyAuditLedger(db(), { chunkSize: 2 })).toMatchObject({
+      ok: false,
+      brokenAt: {
+        batchId: 2,
+        eventId: second(3),
+        reason: expect.stringMatching(/1 event sealed just before/),
+      },
+    });
+  });
+
+  it("SEC-4: an event inserted into a sealed range, or stamped with a range batch, is caught", async () => {
+    // A rolled-back append leaves a gap in the ids inside the next range.
+    const before = await ledger.append(db(), staffRead());
+    await db()
+      .transaction()
+      .execute(async (trx) => {
+        await ledger.append(trx, staffRead());
+        throw new Error("roll back");
+      })
+      .catch(() => undefined);
+    const after = await ledger.append(db(), staffRead());
+    expect(after).toBe(before + 2);
+    expect(await ledger.seal()).toMatchObject({ batches: 1, events: 2 });
+    expect(await verifyAuditLedger(db())).toMatchObject({ ok: true, batches: 4, events: 18 });
+
+    await asSuperuser(db(), async () => {
+      await sql`insert into audit_events (id, occurred_at, actor_type, actor_id, action, outcome)
+        values (${before + 1}, now(), 'staff', 'staff-7', 'read', 'allowed')`.execute(db());
+    });
+    expect(await verifyAuditLedger(db())).toMatchObject({
+      ok: false,
+      batches: 3,
+      brokenAt: { batchId: 4, eventId: before + 1 },
+    });
+
+    const fresh = await ledger.append(db(), staffRead());
+    await asSuperuser(db(), async () => {
+      await sql`delete from audit_events where id = ${before + 1}`.execute(db());
+      await sql`update audit_events set batch_id = 3 where id = ${fresh}`.execute(db());
+    });
+    expect(await verifyAuditLedger(db())).toMatchObject({
+      ok: false,
+      batches: 2,
+      brokenAt: { batchId: 3, eventId: fresh, reason: expect.stringMatching(/sealed by id range/) },
+    });
+  });
+
+  it("SEC-4: a ledger that stamps never reseals a range, and one that seals by range continues a stamped chain", async () => {
+    const stamping = createAuditLedger({ db: db(), clock });
+    expect(await stamping.seal()).toMatchObject({ batches: 0, events: 0 });
+    const later = await stamping.append(db(), staffRead());
+    expect(await stamping.seal()).toMatchObject({ batches: 1, events: 1 });
+    const [batch4] = await auditRepo.batchesAfter(db(), 3, 4, 1);
+    expect(batch4).toMatchObject({ byRange: false, firstEventId: later, lastEventId: later });
+    expect(await verifyAuditLedger(db())).toMatchObject({ ok: true, batches: 4, events: 17, unsealed: 0 });
+
+    const other = await createTestDatabase();
+    try {
+      await buildChain(other.db, createAuditLedger({ db: other.db, clock }), [3, 3]);
+      const ranged = createAuditLedger({ db: other.db, clock, sealBy: "range" });
+      await buildChain(other.db, ranged, [4]);
+      expect(await verifyAuditLedger(other.db)).toMatchObject({ ok: true, batches: 3, events: 10 });
+    } finally {
+      await other.close();
+    }
+  });
+});

@@ -75,7 +75,8 @@ class PageCursor<T> {
 
 /**
  * Recomputes the audit chain (SEC-4): every sealed batch in order and every sealed event in id
- * order within its batch, reading both in pages. Reports the FIRST broken link: an edited,
+ * order within its batch (stamped with the batch's id, or in its id range for a batch sealed by
+ * range), reading both in pages. Reports the FIRST broken link: an edited,
  * deleted, inserted or reordered event, an edited or deleted batch, or a broken prev_hash.
  * Batches sealed while it runs are left for the next run.
  */
@@ -141,7 +142,29 @@ export async function verifyAuditLedger(
     let position = 0;
     let firstId: number | undefined;
     let lastId: number | undefined;
-    while (await eventCursor.ensure()) {
+    if (batch.byRange) {
+      // Its events are every event with an id in its range; they keep batch_id null (0014).
+      for (let afterId = batch.firstEventId - 1; ; ) {
+        const rows = await auditRepo.rangeEventsAfter(db, batch, afterId, chunkSize);
+        const eventBreak = checkBatchEvents(hasher, sealed, rows, 0, rows.length, position);
+        if (eventBreak) return fail(eventBreak);
+        if (rows.length === 0) break;
+        firstId ??= (rows[0] as StoredAuditEvent).id;
+        lastId = (rows[rows.length - 1] as StoredAuditEvent).id;
+        position += rows.length;
+        afterId = lastId;
+        if (rows.length < chunkSize) break;
+      }
+      if ((await eventCursor.ensure()) && eventCursor.rows[eventCursor.index]?.batchId === batch.batchId) {
+        const stamped = eventCursor.rows[eventCursor.index] as StoredAuditEvent;
+        return fail({
+          batchId: batch.batchId,
+          eventId: stamped.id,
+          reason: "event names a batch that was sealed by id range (inserted or moved)",
+        });
+      }
+    }
+    while (!batch.byRange && (await eventCursor.ensure())) {
       const rows = eventCursor.rows;
       const start = eventCursor.index;
       const head = rows[start] as StoredAuditEvent;
