@@ -39,7 +39,7 @@ describe("per-request logger (SEC-6)", () => {
     expect(mine[1].res).toEqual({ statusCode: 200 });
   });
 
-  it("SEC-8: helmet's headers, computed once, are on every response; a route's own CSP still wins", async () => {
+  it("SEC-8: helmet's headers, computed once, are on every page, the API gets its own set; a route's own CSP still wins", async () => {
     const expected = {
       "content-security-policy":
         "default-src 'self';script-src 'self';style-src 'self';img-src 'self' data:;font-src 'self';connect-src 'self';object-src 'none';base-uri 'self';form-action 'self';frame-ancestors 'none'",
@@ -55,9 +55,25 @@ describe("per-request logger (SEC-6)", () => {
       "x-permitted-cross-domain-policies": "none",
       "x-xss-protection": "0",
     };
-    for (const url of ["/healthz", "/api/v1/policy/versions", "/no/such/route"]) {
+    for (const url of ["/healthz", "/center/", "/no/such/route"]) {
       const res = await t.app.inject({ method: "GET", url });
       expect(res.headers).toMatchObject(expected);
+    }
+    // The JSON API gets the smaller set meant for API answers, on answers and errors alike.
+    const api = {
+      "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+      "cross-origin-resource-policy": "same-origin",
+      "referrer-policy": "no-referrer",
+      "strict-transport-security": "max-age=31536000; includeSubDomains",
+      "x-content-type-options": "nosniff",
+      "x-frame-options": "DENY",
+      "cache-control": "no-store",
+    };
+    for (const url of ["/api/v1/policy/versions", "/api/v1/no/such/route"]) {
+      const res = await t.app.inject({ method: "GET", url });
+      expect(res.headers).toMatchObject(api);
+      for (const name of ["cross-origin-opener-policy", "origin-agent-cluster", "x-dns-prefetch-control"])
+        expect(res.headers[name]).toBeUndefined();
     }
     const docs = await t.app.inject({ method: "GET", url: "/docs/" });
     expect(docs.statusCode).toBe(200);

@@ -111,16 +111,22 @@ describe("CSRF for cookie sessions", () => {
 
 describe("security headers, health and metrics", () => {
   it("SEC-8: responses carry a strict CSP, HSTS, nosniff and a request id", async () => {
-    const res = await t.app.inject({ method: "GET", url: "/api/v1/policy/versions" });
-    const csp = String(res.headers["content-security-policy"]);
+    const page = await t.app.inject({ method: "GET", url: "/healthz" });
+    const csp = String(page.headers["content-security-policy"]);
     expect(csp).toContain("default-src 'self'");
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("style-src 'self'");
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).not.toContain("unsafe-inline");
-    expect(res.headers["strict-transport-security"]).toMatch(/max-age=31536000; includeSubDomains/);
-    expect(res.headers["x-content-type-options"]).toBe("nosniff");
-    expect(res.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+    const api = await t.app.inject({ method: "GET", url: "/api/v1/policy/versions" });
+    // An API answer may run, load or frame nothing, and is never stored by a cache.
+    expect(api.headers["content-security-policy"]).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(api.headers["cache-control"]).toBe("no-store");
+    for (const res of [page, api]) {
+      expect(res.headers["strict-transport-security"]).toMatch(/max-age=31536000; includeSubDomains/);
+      expect(res.headers["x-content-type-options"]).toBe("nosniff");
+      expect(res.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+    }
   });
 
   it("/healthz reports the database and the manifest version", async () => {

@@ -7,9 +7,10 @@ import { serviceKeyVerifier } from "../consent/service-auth.ts";
 import { WindowCounters } from "./window-counters.ts";
 
 /**
- * Transport and browser hardening (SEC-8): a strict Content-Security-Policy that the built web app
- * satisfies (scripts and styles from this origin only), HSTS, nosniff, frame denial, and a global
- * rate limit answered in the error model: per client address (RATE_LIMIT_MAX), except for callers
+ * Transport and browser hardening (SEC-8): for pages, a strict Content-Security-Policy that the
+ * built web app satisfies (scripts and styles from this origin only) with helmet's other headers;
+ * for the JSON API, a smaller set (API_SECURITY_HEADERS); HSTS, nosniff and frame denial on both;
+ * and a global rate limit answered in the error model: per client address (RATE_LIMIT_MAX), except for callers
  * with a valid service key, which are limited per service (CUSTOS_SERVICE_RATE_LIMIT_MAX) since a
  * service sends many requests from few addresses. An invalid key counts against the address.
  */
@@ -35,16 +36,41 @@ export function serviceBucket(service: string): string {
   return `${SERVICE_BUCKET}${service}`;
 }
 
+/**
+ * The security headers of the JSON API (every path under /api/), after OWASP's REST security
+ * advice: nothing may be framed, run or sniffed, and nothing is cached or read cross-origin
+ * without CORS. The browser-document headers helmet adds (opener and agent-cluster isolation,
+ * DNS prefetch, old IE and Flash switches) say nothing about a JSON answer. A route that serves
+ * a document under /api/ sets its own CSP and caching, which win.
+ */
+export const API_SECURITY_HEADERS: readonly string[] = Object.freeze([
+  "content-security-policy",
+  "default-src 'none'; frame-ancestors 'none'",
+  "cross-origin-resource-policy",
+  "same-origin",
+  "referrer-policy",
+  "no-referrer",
+  "strict-transport-security",
+  "max-age=31536000; includeSubDomains",
+  "x-content-type-options",
+  "nosniff",
+  "x-frame-options",
+  "DENY",
+  "cache-control",
+  "no-store",
+]);
+const API_PREFIX = "/api/";
+
 /** What requests answered outside Fastify's hooks (the decision fast path) need to match them. */
 export type Security = {
-  /** The constant security headers of every response, as a flat [name, value, …] list. */
+  /** The constant security headers of every API response, as a flat [name, value, …] list. */
   headers: readonly string[];
   /** The rate limiter's counters (window RATE_LIMIT_WINDOW_MS). */
   counters: WindowCounters;
 };
 
 export async function registerSecurity(app: FastifyInstance, config: Config): Promise<Security> {
-  const headers = constantHelmetHeaders({
+  const pageHeaders = constantHelmetHeaders({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -57,8 +83,9 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
     crossOriginEmbedderPolicy: false,
   });
   // On the raw response, as @fastify/helmet did: a route's own reply.header() still wins.
-  app.addHook("onRequest", (_request, reply, done) => {
+  app.addHook("onRequest", (request, reply, done) => {
     const raw = reply.raw;
+    const headers = request.url.startsWith(API_PREFIX) ? API_SECURITY_HEADERS : pageHeaders;
     for (let i = 0; i < headers.length; i += 2) raw.setHeader(headers[i] as string, headers[i + 1] as string);
     done();
   });
@@ -86,7 +113,7 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
       });
     },
   });
-  return { headers, counters };
+  return { headers: API_SECURITY_HEADERS, counters };
 }
 
 /**
