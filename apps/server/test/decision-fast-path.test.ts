@@ -281,6 +281,36 @@ describe("decision fast path (issue 4, HTTP decisions)", () => {
     }
   });
 
+  it("/metrics counts the requests of both paths in one histogram series, with their buckets", async () => {
+    const series = async () => {
+      const text = (await t.app.inject({ method: "GET", url: "/metrics" })).body;
+      const labels = 'method="POST",route="/api/v1/decisions",status_code="200"';
+      const read = (name: string, extra = "") => {
+        const line = text.split("\n").find((l) => l.startsWith(`${name}{${extra}${labels}}`));
+        return line === undefined ? 0 : Number(line.split(" ")[1]);
+      };
+      return {
+        count: read("custos_http_request_duration_seconds_count"),
+        inf: read("custos_http_request_duration_seconds_bucket", 'le="+Inf",'),
+        slowest: read("custos_http_request_duration_seconds_bucket", 'le="5",'),
+        sum: read("custos_http_request_duration_seconds_sum"),
+      };
+    };
+    const before = await series();
+    const body = JSON.stringify(item("delivery", ["delivery"]));
+    const fast = decisionFastPathStats(t.app).answered;
+    for (let i = 0; i < 3; i++) expect((await viaSocket(json, body)).status).toBe(200);
+    expect(decisionFastPathStats(t.app).answered - fast).toBe(3);
+    expect((await viaFastify(json, body)).status).toBe(200);
+    const after = await series();
+    expect(after.count - before.count).toBe(4);
+    expect(after.inf - before.inf).toBe(4);
+    expect(after.slowest - before.slowest).toBe(4);
+    expect(after.sum).toBeGreaterThan(before.sum);
+    // Read again with nothing new: the pending observations were added once, not twice.
+    expect(await series()).toEqual(after);
+  });
+
   it("the fast path never accepts a body the route's schema refuses, and reads the same item", () => {
     const id = randomUUID();
     const bodies: unknown[] = [
