@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { DecisionBatch, DecisionItem } from "../src/consent/consent-routes.ts";
 import {
   decisionFastPathStats,
+  isUuid,
   plainDecisionBatch,
   plainDecisionItem,
 } from "../src/consent/decision-fast-path.ts";
@@ -309,6 +311,32 @@ describe("decision fast path (issue 4, HTTP decisions)", () => {
     expect(after.sum).toBeGreaterThan(before.sum);
     // Read again with nothing new: the pending observations were added once, not twice.
     expect(await series()).toEqual(after);
+  });
+
+  it("its subject id check accepts exactly the ids zod's uuid schema accepts", () => {
+    const id = randomUUID();
+    const ids = [
+      id,
+      id.toUpperCase(),
+      "00000000-0000-0000-0000-000000000000",
+      "ffffffff-ffff-ffff-ffff-ffffffffffff",
+      "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF",
+      "00000000-0000-0000-0000-000000000001",
+      `${id} `,
+      id.slice(1),
+      id.replace(/-/g, ""),
+      `${id.slice(0, 8)}_${id.slice(9)}`,
+      `${id.slice(0, 10)}g${id.slice(11)}`,
+      `${id.slice(0, 10)}é${id.slice(11)}`,
+    ];
+    for (const version of "0123456789abcdefABCDEF")
+      for (const variant of "0123456789abcdefABCDEF") {
+        ids.push(`${id.slice(0, 14)}${version}${id.slice(15, 19)}${variant}${id.slice(20)}`);
+      }
+    const uuid = z.uuid();
+    for (const s of ids) expect(isUuid(s), s).toBe(uuid.safeParse(s).success);
+    // The random id and its upper case, nil, max, and versions 1-8 with variants 8, 9, a, b in either case.
+    expect(ids.filter(isUuid)).toHaveLength(4 + 8 * 6);
   });
 
   it("the fast path never accepts a body the route's schema refuses, and reads the same item", () => {
