@@ -36,6 +36,39 @@ describe("audit ledger (SEC-4)", () => {
       (await sql<{ n: number }>`select count(*)::int as n from audit_events`.execute(database.db)).rows[0]?.n,
     );
 
+  it("SEC-4: events written together keep every value as given: quotes, backslashes, braces, NULL, nulls", async () => {
+    const subjectId = randomUUID().toUpperCase();
+    const reasons = ['said "no", then {left}', "back\\slash\\", "NULL", " spaced ", "中文 reason", null];
+    const events = reasons.map((reason, i) =>
+      staffRead({
+        subjectId: i === 5 ? null : subjectId,
+        category: i === 4 ? null : "contact",
+        reason,
+        requestId: i === 3 ? null : `req-${i}`,
+        details: { note: i, ticket: i === 0 ? "T-1:2/3#4" : "T-9", list: [1, "a/b", null] },
+        occurredAt: new Date(T0.getTime() + i * 1001),
+      }),
+    );
+    const ids = await ledger.appendMany(database.db, events);
+    expect(ids).toHaveLength(6);
+    expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+    const listed = (await ledger.list({ limit: 500 })).events.filter((e) => ids.includes(e.id));
+    listed.sort((a, b) => a.id - b.id);
+    expect(listed.map((e) => e.reason)).toEqual(reasons.map((r) => (r === null ? null : r.trim())));
+    expect(listed.map((e) => e.subjectId)).toEqual([...Array(5).fill(subjectId.toLowerCase()), null]);
+    expect(listed.map((e) => e.category)).toEqual([
+      "contact",
+      "contact",
+      "contact",
+      "contact",
+      null,
+      "contact",
+    ]);
+    expect(listed.map((e) => e.requestId)).toEqual(["req-0", "req-1", "req-2", null, "req-4", "req-5"]);
+    expect(listed.map((e) => e.details)).toEqual(events.map((e) => e.details));
+    expect(listed.map((e) => e.occurredAt)).toEqual(events.map((e) => e.occurredAt?.toISOString()));
+  });
+
   it("SEC-4: an event appended in the caller's transaction commits or rolls back with it", async () => {
     const before = await countEvents();
     await expect(
