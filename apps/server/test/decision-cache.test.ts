@@ -236,7 +236,7 @@ describe("decision state cache (CON-5)", () => {
     }
   });
 
-  it("keeps at most the configured number of subjects (least recently used go first)", async () => {
+  it("keeps at most the configured number of subjects (least recently used go first, by the CLOCK rule)", async () => {
     const db = t.database.db;
     const service = createConsentService({
       db,
@@ -262,6 +262,19 @@ describe("decision state cache (CON-5)", () => {
       const { hits, misses } = service.cacheStats();
       await service.decideMany("game-server", [delivery(a), delivery(b)]);
       expect(service.cacheStats()).toMatchObject({ hits: hits + 1, misses: misses + 1, subjects: 2 });
+
+      // A subject read again gets a second chance over one that was not (the CLOCK rule: an entry
+      // read since it was last passed over moves to the end instead of leaving).
+      const [x, w] = [randomUUID(), randomUUID()];
+      await service.decideMany("game-server", [delivery(x), delivery(w)]);
+      await service.decideMany("game-server", [delivery(x)]);
+      await service.decideMany("game-server", [delivery(randomUUID())]); // evicts w, not x
+      expect(service.cacheStats().subjects).toBe(2);
+      const before = service.cacheStats();
+      await service.decideMany("game-server", [delivery(x)]);
+      expect(service.cacheStats()).toMatchObject({ hits: before.hits + 1, misses: before.misses });
+      await service.decideMany("game-server", [delivery(w)]);
+      expect(service.cacheStats()).toMatchObject({ hits: before.hits + 1, misses: before.misses + 1 });
     } finally {
       await service.close();
     }

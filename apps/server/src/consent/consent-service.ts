@@ -119,6 +119,8 @@ type CacheEntry = {
   state: SubjectConsentState;
   expiresAt: number;
   memo: Map<string, PurposeDecision> | undefined;
+  /** Read since it was last passed over for eviction (the CLOCK approximation of LRU). */
+  used: boolean;
 };
 
 /** A read of states in flight: subjects invalidated meanwhile must not be cached from it. */
@@ -238,11 +240,26 @@ export function createConsentService({
   function cachedEntry(id: string, nowMs: number): CacheEntry | undefined {
     const entry = cacheOn && !closed ? cache.get(id) : undefined;
     if (!entry || entry.expiresAt <= nowMs) return undefined;
-    // Most recently used goes last; the first key is the one to evict.
-    cache.delete(id);
-    cache.set(id, entry);
+    entry.used = true;
     cacheStats.hits += 1;
     return entry;
+  }
+
+  /**
+   * Frees a place for one more subject. Least recently used go first, by the CLOCK rule: the
+   * oldest entry goes unless it was read since it was last passed over, in which case it moves to
+   * the end and the next is tried. A hit only sets a flag, where exact LRU would move the entry
+   * in the map on every read.
+   */
+  function makeRoom(nowMs: number): void {
+    while (cache.size >= maxSubjects) {
+      const [oldestId, oldest] = cache.entries().next().value as [string, CacheEntry];
+      cache.delete(oldestId);
+      if (oldest.used && oldest.expiresAt > nowMs) {
+        oldest.used = false;
+        cache.set(oldestId, oldest);
+      }
+    }
   }
 
   /** The cached or freshly read state of each subject. */
@@ -262,22 +279,25 @@ export function createConsentService({
         state: states.get(id) ?? { purposes: {} },
         expiresAt: nowMs + ttlMs,
         memo: undefined,
+        used: false,
       };
       out.set(id, entry);
       if (cacheOn && !closed && !stale.has(id)) {
         cache.delete(id);
+        makeRoom(nowMs);
         cache.set(id, entry);
       }
-    }
-    while (cache.size > maxSubjects) {
-      const oldest = cache.keys().next().value as string;
-      cache.delete(oldest);
     }
     return out;
   }
 
   function decideWith(entry: CacheEntry, item: DecisionItem): PurposeDecision {
-    const key = `${item.purposeId}\u0000${item.categories.join("\u0001")}\u0000${item.channel ?? ""}`;
+    const cats = item.categories;
+    const catKey = cats.length === 1 ? (cats[0] as string) : cats.join("\u0001");
+    const key =
+      item.channel === undefined
+        ? `${item.purposeId}\u0000${catKey}`
+        : `${item.purposeId}\u0000${catKey}\u0000${item.channel}`;
     const known = entry.memo?.get(key);
     if (known) return known;
     const decision = decide(manifest, entry.state, {
@@ -301,14 +321,23 @@ export function createConsentService({
   let flushing: Promise<number> = Promise.resolve(0);
   let closed = false;
 
+  /** The first part of a count's key: a service and a minute (the same for many decisions). */
+  let lastPrefix = { service: "", minute: -1, prefix: "" };
+  function countPrefix(serviceName: string, minute: number): string {
+    if (lastPrefix.service !== serviceName || lastPrefix.minute !== minute)
+      lastPrefix = { service: serviceName, minute, prefix: `${serviceName}\u0000${minute}\u0000` };
+    return lastPrefix.prefix;
+  }
+
   function addCount(
     into: Map<string, DecisionCount>,
+    prefix: string,
     serviceName: string,
     purpose: string,
     category: string,
     minute: number,
   ): void {
-    const key = `${serviceName}\u0000${purpose}\u0000${category}\u0000${minute}`;
+    const key = `${prefix}${purpose}\u0000${category}`;
     const c = into.get(key);
     if (c) c.count += 1;
     else into.set(key, { service: serviceName, purpose, category, minute, count: 1 });
@@ -528,9 +557,11 @@ export function createConsentService({
     item: DecisionItem,
     minute: number,
   ): void {
-    if (item.categories.length === 0) addCount(into, serviceName, item.purposeId, "none", minute);
+    const prefix = countPrefix(serviceName, minute);
+    if (item.categories.length === 0) addCount(into, prefix, serviceName, item.purposeId, "none", minute);
     else
-      for (const category of item.categories) addCount(into, serviceName, item.purposeId, category, minute);
+      for (const category of item.categories)
+        addCount(into, prefix, serviceName, item.purposeId, category, minute);
   }
 
   const service = {
@@ -681,18 +712,15 @@ export function createConsentService({
     ): Promise<PurposeDecision[]> {
       const now = clock.now();
       const nowMs = now.getTime();
-      const subjectIds =
-        items.length === 1
-          ? [subjectKey((items[0] as DecisionItem).subjectId)]
-          : [...new Set(items.map((i) => subjectKey(i.subjectId)))];
-      const entries = await entriesOf(subjectIds, nowMs);
+      const keys = items.map((i) => subjectKey(i.subjectId));
+      const entries = await entriesOf(keys.length === 1 ? keys : [...new Set(keys)], nowMs);
       const minute = Math.floor(nowMs / MINUTE_MS) * MINUTE_MS;
       const evidence: AuditEventInput[] = [];
       const denied: AuditEventInput[] = [];
       // After close, counts and denials are written by this call itself (nobody would flush them later).
       const into = closed ? new Map<string, DecisionCount>() : counts;
-      const decisions = items.map((item) => {
-        const d = decideWith(entries.get(subjectKey(item.subjectId)) as CacheEntry, item);
+      const decisions = items.map((item, i) => {
+        const d = decideWith(entries.get(keys[i] as string) as CacheEntry, item);
         if (!d.allow || d.sensitive)
           (d.allow ? evidence : denied).push(
             decisionAuditEvent(serviceName, item, d, { occurredAt: now, requestId: requestId ?? null }),
