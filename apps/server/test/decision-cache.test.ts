@@ -236,6 +236,59 @@ describe("decision state cache (CON-5)", () => {
     }
   });
 
+  it("SEC-4: allow counts a failed write could not store are kept, added to, and written by the next flush", async () => {
+    const db = t.database.db;
+    const ledger = createAuditLedger({ db, clock });
+    let failNext = true;
+    // The real ledger, with one write failing as a lost database connection would.
+    const audit = Object.create(ledger) as typeof ledger;
+    audit.recordDecisionCount = async (input, tx) => {
+      if (failNext) {
+        failNext = false;
+        throw new Error("connection lost");
+      }
+      return ledger.recordDecisionCount(input, tx);
+    };
+    const service = createConsentService({
+      db,
+      manifest: t.manifest.manifest,
+      ledger: createConsentLedger({ db }),
+      audit,
+      clock,
+      publicUrl: "http://custos.test",
+      changes: createConsentChanges(),
+      cache: { maxSubjects: 100, ttlMs: 60_000 },
+    });
+    const service_ = `count-retry-${randomUUID().slice(0, 8)}`;
+    const item = (purposeId: string, categories: string[]) => ({
+      subjectId: randomUUID(),
+      purposeId,
+      categories,
+    });
+    try {
+      await service.decideMany(service_, [
+        item("delivery", ["delivery"]),
+        item("delivery", ["delivery"]),
+        item("service-operation", ["device", "logs"]),
+      ]);
+      await expect(service.flushDecisionCounts()).rejects.toThrow(/connection lost/);
+      await service.decideMany(service_, [item("delivery", ["delivery"]), item("delivery", [])]);
+      expect(await service.flushDecisionCounts()).toBe(6);
+      const minute = new Date(Math.floor(clock.now().getTime() / 60_000) * 60_000);
+      const rows = (await ledger.counts(minute, new Date(minute.getTime() + 60_000))).filter(
+        (r) => r.service === service_,
+      );
+      expect(rows.map((r) => [r.purpose, r.category, Number(r.count)]).sort()).toEqual([
+        ["delivery", "delivery", 3],
+        ["delivery", "none", 1],
+        ["service-operation", "device", 1],
+        ["service-operation", "logs", 1],
+      ]);
+    } finally {
+      await service.close();
+    }
+  });
+
   it("keeps at most the configured number of subjects (least recently used go first, by the CLOCK rule)", async () => {
     const db = t.database.db;
     const service = createConsentService({

@@ -118,7 +118,9 @@ function subjectKey(subjectId: string): string {
 type CacheEntry = {
   state: SubjectConsentState;
   expiresAt: number;
-  memo: Map<string, PurposeDecision> | undefined;
+  /** Decisions by purpose, then by categories (and channel); at most MEMO_PER_SUBJECT. */
+  memo: Map<string, Map<string, PurposeDecision>> | undefined;
+  memoSize: number;
   /** Read since it was last passed over for eviction (the CLOCK approximation of LRU). */
   used: boolean;
 };
@@ -127,6 +129,50 @@ type CacheEntry = {
 type PendingRead = { ids: ReadonlySet<string>; stale: Set<string> };
 
 type DecisionCount = { service: string; purpose: string; category: string; minute: number; count: number };
+
+/**
+ * Allowed-decision counts by service and minute, purpose and category. Nested maps keyed by the
+ * request's own strings: no key is built per decision (a batch counts up to 1,000 of them).
+ */
+class CountTable {
+  readonly #groups = new Map<string, Map<string, Map<string, DecisionCount>>>();
+  size = 0;
+
+  /** Adds `n` to a count; `group` names its service and minute (see countGroup). */
+  add(group: string, service: string, purpose: string, category: string, minute: number, n = 1): void {
+    let byPurpose = this.#groups.get(group);
+    if (byPurpose === undefined) {
+      byPurpose = new Map();
+      this.#groups.set(group, byPurpose);
+    }
+    let byCategory = byPurpose.get(purpose);
+    if (byCategory === undefined) {
+      byCategory = new Map();
+      byPurpose.set(purpose, byCategory);
+    }
+    const c = byCategory.get(category);
+    if (c !== undefined) c.count += n;
+    else {
+      byCategory.set(category, { service, purpose, category, minute, count: n });
+      this.size += 1;
+    }
+  }
+
+  *values(): IterableIterator<DecisionCount> {
+    for (const byPurpose of this.#groups.values())
+      for (const byCategory of byPurpose.values()) yield* byCategory.values();
+  }
+
+  /** Adds another table's counts to this one. */
+  merge(other: CountTable): void {
+    for (const c of other.values())
+      this.add(countGroup(c.service, c.minute), c.service, c.purpose, c.category, c.minute, c.count);
+  }
+}
+
+function countGroup(service: string, minute: number): string {
+  return `${service}\u0000${minute}`;
+}
 
 type PendingAudit = { events: AuditEventInput[]; resolve: () => void; reject: (error: unknown) => void };
 
@@ -279,6 +325,7 @@ export function createConsentService({
         state: states.get(id) ?? { purposes: {} },
         expiresAt: nowMs + ttlMs,
         memo: undefined,
+        memoSize: 0,
         used: false,
       };
       out.set(id, entry);
@@ -292,22 +339,29 @@ export function createConsentService({
   }
 
   function decideWith(entry: CacheEntry, item: DecisionItem): PurposeDecision {
+    // Keyed by the request's own strings where possible: no key is built for one category.
     const cats = item.categories;
     const catKey = cats.length === 1 ? (cats[0] as string) : cats.join("\u0001");
-    const key =
-      item.channel === undefined
-        ? `${item.purposeId}\u0000${catKey}`
-        : `${item.purposeId}\u0000${catKey}\u0000${item.channel}`;
-    const known = entry.memo?.get(key);
+    const key = item.channel === undefined ? catKey : `${catKey}\u0000${item.channel}`;
+    const known = entry.memo?.get(item.purposeId)?.get(key);
     if (known) return known;
     const decision = decide(manifest, entry.state, {
       purposeId: item.purposeId,
       categories: item.categories,
       channel: item.channel,
     });
+    if (entry.memoSize >= MEMO_PER_SUBJECT) {
+      entry.memo = undefined;
+      entry.memoSize = 0;
+    }
     entry.memo ??= new Map();
-    if (entry.memo.size >= MEMO_PER_SUBJECT) entry.memo.clear();
-    entry.memo.set(key, decision);
+    let forPurpose = entry.memo.get(item.purposeId);
+    if (forPurpose === undefined) {
+      forPurpose = new Map();
+      entry.memo.set(item.purposeId, forPurpose);
+    }
+    forPurpose.set(key, decision);
+    entry.memoSize += 1;
     return decision;
   }
 
@@ -316,31 +370,17 @@ export function createConsentService({
   // A crash loses at most the last `countFlushMs` of counts; a clean close loses none: `close`
   // (the app's preClose hook) flushes them, and a decision that completes after it writes its own
   // counts before answering, as every decision did before counts were buffered.
-  let counts = new Map<string, DecisionCount>();
+  let counts = new CountTable();
   let flushTimer: NodeJS.Timeout | undefined;
   let flushing: Promise<number> = Promise.resolve(0);
   let closed = false;
 
-  /** The first part of a count's key: a service and a minute (the same for many decisions). */
-  let lastPrefix = { service: "", minute: -1, prefix: "" };
-  function countPrefix(serviceName: string, minute: number): string {
-    if (lastPrefix.service !== serviceName || lastPrefix.minute !== minute)
-      lastPrefix = { service: serviceName, minute, prefix: `${serviceName}\u0000${minute}\u0000` };
-    return lastPrefix.prefix;
-  }
-
-  function addCount(
-    into: Map<string, DecisionCount>,
-    prefix: string,
-    serviceName: string,
-    purpose: string,
-    category: string,
-    minute: number,
-  ): void {
-    const key = `${prefix}${purpose}\u0000${category}`;
-    const c = into.get(key);
-    if (c) c.count += 1;
-    else into.set(key, { service: serviceName, purpose, category, minute, count: 1 });
+  /** The group of a service's counts in a minute (the same for many decisions: kept). */
+  let lastGroup = { service: "", minute: -1, group: "" };
+  function groupOf(serviceName: string, minute: number): string {
+    if (lastGroup.service !== serviceName || lastGroup.minute !== minute)
+      lastGroup = { service: serviceName, minute, group: countGroup(serviceName, minute) };
+    return lastGroup.group;
   }
 
   function scheduleFlush(): void {
@@ -355,7 +395,7 @@ export function createConsentService({
     flushTimer.unref();
   }
 
-  async function writeCountMap(batch: Map<string, DecisionCount>): Promise<void> {
+  async function writeCountMap(batch: CountTable): Promise<void> {
     await db.transaction().execute(async (tx) => {
       for (const c of batch.values())
         await audit.recordDecisionCount(
@@ -374,16 +414,12 @@ export function createConsentService({
   async function writeCounts(): Promise<number> {
     if (counts.size === 0) return 0;
     const batch = counts;
-    counts = new Map();
+    counts = new CountTable();
     try {
       await writeCountMap(batch);
     } catch (error) {
       // Keep them for the next flush: counts are audit records too.
-      for (const [key, c] of batch) {
-        const now = counts.get(key);
-        if (now) now.count += c.count;
-        else counts.set(key, c);
-      }
+      counts.merge(batch);
       throw error;
     }
     let total = 0;
@@ -551,17 +587,11 @@ export function createConsentService({
   }
 
   /** Counts an allowed, non-sensitive decision under each of its categories (or "none"). */
-  function countAllowed(
-    into: Map<string, DecisionCount>,
-    serviceName: string,
-    item: DecisionItem,
-    minute: number,
-  ): void {
-    const prefix = countPrefix(serviceName, minute);
-    if (item.categories.length === 0) addCount(into, prefix, serviceName, item.purposeId, "none", minute);
+  function countAllowed(into: CountTable, serviceName: string, item: DecisionItem, minute: number): void {
+    const group = groupOf(serviceName, minute);
+    if (item.categories.length === 0) into.add(group, serviceName, item.purposeId, "none", minute);
     else
-      for (const category of item.categories)
-        addCount(into, prefix, serviceName, item.purposeId, category, minute);
+      for (const category of item.categories) into.add(group, serviceName, item.purposeId, category, minute);
   }
 
   const service = {
@@ -718,7 +748,7 @@ export function createConsentService({
       const evidence: AuditEventInput[] = [];
       const denied: AuditEventInput[] = [];
       // After close, counts and denials are written by this call itself (nobody would flush them later).
-      const into = closed ? new Map<string, DecisionCount>() : counts;
+      const into = closed ? new CountTable() : counts;
       const decisions = items.map((item, i) => {
         const d = decideWith(entries.get(keys[i] as string) as CacheEntry, item);
         if (!d.allow || d.sensitive)
