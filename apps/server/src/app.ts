@@ -235,7 +235,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   const auditLedger = createAuditLedger({
     db,
     clock,
-    maxBatchEvents: pglite ? 500 : 10_000,
+    maxBatchEvents: pglite ? 100 : 10_000,
     sealBy: pglite ? "range" : "stamp",
   });
   const consentChanges = createConsentChanges();
