@@ -89,7 +89,7 @@ type Deps = {
 };
 
 export type DecisionCacheOptions = {
-  /** At most this many subjects are kept (least recently used go first); 0 turns the cache off. */
+  /** At most this many subjects are kept (least recently used go first, by the CLOCK rule); 0 turns the cache off. */
   maxSubjects: number;
   /**
    * The longest a cached state is used, in ms: the safety net should a change notification from

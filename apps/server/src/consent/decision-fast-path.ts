@@ -218,17 +218,21 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
     const started = performance.now();
     const id = deps.requestIdOf(h);
     const log = root.isLevelEnabled("info") ? lazyChildLogger(root, { reqId: id }, {}) : undefined;
-    let text = "";
-    req.setEncoding("utf8");
-    req.on("data", (chunk: string) => {
-      text += chunk;
+    // The body as bytes, decoded once at the end (a small body is one chunk: no copy at all).
+    let first: Buffer | undefined;
+    let more: Buffer[] | undefined;
+    let received = 0;
+    req.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+      if (first === undefined) first = chunk;
+      else (more ??= [first]).push(chunk);
     });
     req.on("error", () => {
       res.destroy();
     });
     req.on("end", () => {
-      const whole = Buffer.byteLength(text) === length;
-      const items = whole ? parseBody(text, batch) : undefined;
+      const text = (more ? Buffer.concat(more, received) : first)?.toString("utf8") ?? "";
+      const items = received === length ? parseBody(text, batch) : undefined;
       const count = items ? counters.hit(bucket, RATE_LIMIT_WINDOW_MS) : undefined;
       // Fastify answers (and logs and measures) the replay as its own request.
       if (!items || !count || count.current > max) {
