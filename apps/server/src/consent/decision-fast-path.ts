@@ -225,7 +225,8 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
     req.on("data", (chunk: Buffer) => {
       received += chunk.length;
       if (first === undefined) first = chunk;
-      else (more ??= [first]).push(chunk);
+      else if (more === undefined) more = [first, chunk];
+      else more.push(chunk);
     });
     req.on("error", () => {
       res.destroy();
