@@ -229,13 +229,14 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   const policyService = createPolicyService({ versions: createManifestRepo(db) });
   const published = await policyService.ensurePublished(manifest);
 
-  // On PGlite a seal runs on this thread: smaller batches let requests in between them, and one
-  // connection does all writing, so batches are sealed by id range without updating each event.
+  // A seal reads and hashes its events on this thread (on PGlite it runs the queries here too):
+  // batches small enough to let requests in between them. With PGlite one connection does all
+  // writing, so batches are sealed by id range without updating each event.
   const pglite = database.kind === "pglite";
   const auditLedger = createAuditLedger({
     db,
     clock,
-    maxBatchEvents: pglite ? 100 : 10_000,
+    maxBatchEvents: pglite ? 100 : 1000,
     sealBy: pglite ? "range" : "stamp",
   });
   const consentChanges = createConsentChanges();
