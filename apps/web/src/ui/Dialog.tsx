@@ -22,6 +22,8 @@ export const useModalDialog = ({
   const ref = useRef<HTMLDialogElement>(null);
   const titleRef = useRef<HTMLHeadingElement>(null);
   const returnTo = useRef<HTMLElement | null>(null);
+  /** The dialog was closed because `open` turned false: its close event is not the user's. */
+  const closedByProp = useRef(false);
 
   useEffect(() => {
     const dialog = ref.current;
@@ -31,13 +33,21 @@ export const useModalDialog = ({
       dialog.showModal();
       if (focusTitle) titleRef.current?.focus();
     } else if (!open && dialog.open) {
+      closedByProp.current = true;
       dialog.close();
     }
   }, [open, focusTitle]);
 
   // Escape fires "cancel" then "close"; any close (Escape, form method=dialog) syncs state back.
+  // The close event arrives a task later: by then `open` may be true again (the dialog was shown
+  // again), which must not count as the user closing it.
   const handleClose = () => {
     returnTo.current?.focus();
+    if (closedByProp.current) {
+      closedByProp.current = false;
+      return;
+    }
+    if (ref.current?.open) return;
     if (open) onClose();
   };
 
