@@ -313,7 +313,7 @@ describe("decision fast path (issue 4, HTTP decisions)", () => {
     expect(await series()).toEqual(after);
   });
 
-  it("its subject id check accepts exactly the ids zod's uuid schema accepts", () => {
+  it("MAN-5: its subject id check accepts exactly the ids zod's uuid schema accepts", () => {
     const id = randomUUID();
     const ids = [
       id,

@@ -8,27 +8,47 @@ import { auditRepo } from "./audit-repo.ts";
 import { asSuperuser, buildChain, staffRead, T0, testClock } from "./audit-test-helpers.ts";
 import { verifyAuditLedger } from "./audit-verify.ts";
 
+/**
+ * A fresh database per test holding a sealed chain of three batches (5, 7 and 4 staff reads),
+ * sealed the given way; read its parts through the getters.
+ */
+function chainOf(sealBy: "stamp" | "range") {
+  let database: Database;
+  let ledger: AuditLedger;
+  let batches: number[][];
+  const clock = testClock();
+  beforeEach(async () => {
+    database = await createTestDatabase();
+    clock.set(T0);
+    ledger = createAuditLedger({ db: database.db, clock, sealBy });
+    batches = await buildChain(database.db, ledger, [5, 7, 4]);
+  });
+  afterEach(async () => {
+    await database?.close();
+  });
+  return {
+    clock,
+    get database() {
+      return database;
+    },
+    get ledger() {
+      return ledger;
+    },
+    get batches() {
+      return batches;
+    },
+  };
+}
+
 // Every check runs on both kinds of batch: stamped (PostgreSQL) and sealed by id range (PGlite).
 describe.each(["stamp", "range"] as const)(
   "audit ledger verification, batches sealed by %s (SEC-4)",
   (sealBy) => {
-    let database: Database;
-    let ledger: AuditLedger;
-    let batches: number[][];
-    const clock = testClock();
+    const chain = chainOf(sealBy);
+    const { clock } = chain;
 
-    beforeEach(async () => {
-      database = await createTestDatabase();
-      clock.set(T0);
-      ledger = createAuditLedger({ db: database.db, clock, sealBy });
-      batches = await buildChain(database.db, ledger, [5, 7, 4]);
-    });
-    afterEach(async () => {
-      await database?.close();
-    });
-
-    const db = () => database.db;
-    const second = (i: number) => batches[1]?.[i] as number;
+    const db = () => chain.database.db;
+    const second = (i: number) => chain.batches[1]?.[i] as number;
 
     it("SEC-4: an untouched ledger verifies, in small pages too, and reports its head", async () => {
       const progress: number[] = [];
@@ -87,7 +107,7 @@ describe.each(["stamp", "range"] as const)(
       );
       await expect(sql`truncate audit_batches`.execute(db())).rejects.toThrow(/append-only/);
       // an unsealed event cannot be edited either, only stamped by the sealer
-      const fresh = await ledger.append(db(), staffRead());
+      const fresh = await chain.ledger.append(db(), staffRead());
       await expect(
         sql`update audit_events set actor_id = 'x', batch_id = 9 where id = ${fresh}`.execute(db()),
       ).rejects.toThrow(/append-only/);
@@ -183,7 +203,7 @@ describe.each(["stamp", "range"] as const)(
     });
 
     it("SEC-4: an event inserted into a sealed batch is caught", async () => {
-      const [id] = await ledger.appendMany(db(), [staffRead()]);
+      const [id] = await chain.ledger.appendMany(db(), [staffRead()]);
       await asSuperuser(db(), async () => {
         await sql`update audit_events set batch_id = 2 where id = ${id}`.execute(db());
       });
@@ -248,7 +268,7 @@ describe.each(["stamp", "range"] as const)(
           batches: 2,
           brokenAt: {
             batchId: 3,
-            eventId: batches[2]?.[0],
+            eventId: chain.batches[2]?.[0],
             reason: expect.stringMatching(/batch 3 is missing/),
           },
         });
@@ -264,7 +284,7 @@ describe.each(["stamp", "range"] as const)(
     );
 
     it("SEC-4: unsealed events older than the seal interval are a warning, not a break", async () => {
-      await ledger.append(db(), staffRead());
+      await chain.ledger.append(db(), staffRead());
       expect(await verifyAuditLedger(db(), { clock })).toMatchObject({ ok: true, unsealed: 1, warnings: [] });
       clock.advance(10 * 60_000);
       const result = await verifyAuditLedger(db(), { clock, sealIntervalMs: 60_000 });
@@ -278,23 +298,11 @@ describe.each(["stamp", "range"] as const)(
 );
 
 describe("audit batches sealed by id range, as on the embedded database (SEC-4)", () => {
-  let database: Database;
-  let ledger: AuditLedger;
-  let batches: number[][];
-  const clock = testClock();
+  const chain = chainOf("range");
+  const { clock } = chain;
 
-  beforeEach(async () => {
-    database = await createTestDatabase();
-    clock.set(T0);
-    ledger = createAuditLedger({ db: database.db, clock, sealBy: "range" });
-    batches = await buildChain(database.db, ledger, [5, 7, 4]);
-  });
-  afterEach(async () => {
-    await database?.close();
-  });
-
-  const db = () => database.db;
-  const second = (i: number) => batches[1]?.[i] as number;
+  const db = () => chain.database.db;
+  const second = (i: number) => chain.batches[1]?.[i] as number;
 
   it("SEC-4: a batch is one row; its events stay unstamped, verify in small pages and list with their batch", async () => {
     const stamped = await sql<{
@@ -303,9 +311,9 @@ describe("audit batches sealed by id range, as on the embedded database (SEC-4)"
     expect(stamped.rows[0]?.n).toBe(0);
     const rows = await auditRepo.batchesAfter(db(), 0, 3, 10);
     expect(rows.map((b) => [b.byRange, b.firstEventId, b.lastEventId, b.eventCount])).toEqual([
-      [true, batches[0]?.[0], batches[0]?.[4], 5],
+      [true, chain.batches[0]?.[0], chain.batches[0]?.[4], 5],
       [true, second(0), second(6), 7],
-      [true, batches[2]?.[0], batches[2]?.[3], 4],
+      [true, chain.batches[2]?.[0], chain.batches[2]?.[3], 4],
     ]);
     expect(await verifyAuditLedger(db(), { chunkSize: 3, clock })).toMatchObject({
       ok: true,
@@ -314,31 +322,31 @@ describe("audit batches sealed by id range, as on the embedded database (SEC-4)"
       unsealed: 0,
     });
 
-    const fresh = await ledger.append(db(), staffRead());
-    const listed = await ledger.list({ limit: 500 });
+    const fresh = await chain.ledger.append(db(), staffRead());
+    const listed = await chain.ledger.list({ limit: 500 });
     expect(listed.events.map((e) => [e.id, e.batchId])).toEqual(
-      [[fresh, null], ...batches.flatMap((ids, b) => ids.map((id) => [id, b + 1]))].sort(
+      [[fresh, null], ...chain.batches.flatMap((ids, b) => ids.map((id) => [id, b + 1]))].sort(
         (x, y) => (y[0] as number) - (x[0] as number),
       ),
     );
     expect(await verifyAuditLedger(db(), { clock })).toMatchObject({ ok: true, events: 16, unsealed: 1 });
-    expect(await ledger.seal()).toMatchObject({ batches: 1, events: 1 });
+    expect(await chain.ledger.seal()).toMatchObject({ batches: 1, events: 1 });
     expect(await verifyAuditLedger(db(), { clock })).toMatchObject({ ok: true, batches: 4, unsealed: 0 });
   });
 
   it("SEC-4: an event inserted into a sealed range, or stamped with a range batch, is caught", async () => {
     // A rolled-back append leaves a gap in the ids inside the next range.
-    const before = await ledger.append(db(), staffRead());
+    const before = await chain.ledger.append(db(), staffRead());
     await db()
       .transaction()
       .execute(async (trx) => {
-        await ledger.append(trx, staffRead());
+        await chain.ledger.append(trx, staffRead());
         throw new Error("roll back");
       })
       .catch(() => undefined);
-    const after = await ledger.append(db(), staffRead());
+    const after = await chain.ledger.append(db(), staffRead());
     expect(after).toBe(before + 2);
-    expect(await ledger.seal()).toMatchObject({ batches: 1, events: 2 });
+    expect(await chain.ledger.seal()).toMatchObject({ batches: 1, events: 2 });
     expect(await verifyAuditLedger(db())).toMatchObject({ ok: true, batches: 4, events: 18 });
 
     await asSuperuser(db(), async () => {
@@ -351,7 +359,7 @@ describe("audit batches sealed by id range, as on the embedded database (SEC-4)"
       brokenAt: { batchId: 4, eventId: before + 1 },
     });
 
-    const fresh = await ledger.append(db(), staffRead());
+    const fresh = await chain.ledger.append(db(), staffRead());
     await asSuperuser(db(), async () => {
       await sql`delete from audit_events where id = ${before + 1}`.execute(db());
       await sql`update audit_events set batch_id = 3 where id = ${fresh}`.execute(db());
