@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { DB } from "./db-types.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
+import { type PGliteSession, PGliteThread } from "./pglite-thread.ts";
 import { OID, parseByteaHex, parseDate, parseInt8 } from "./type-mapping.ts";
 
 export type DatabaseKind = "pglite" | "postgres";
@@ -23,12 +24,25 @@ export type OpenDatabaseOptions = {
   poolSize?: number;
   /** PGlite only: how long a query waits for the single connection before failing (default 20 s). */
   acquireTimeoutMs?: number;
+  /**
+   * PGlite with a data folder only: run PostgreSQL on a thread of its own (PGliteThread, the
+   * default) or on the calling thread (false). In memory it always runs on the calling thread.
+   */
+  pgliteThread?: boolean;
 };
 
 /** Opens PGlite (default) or PostgreSQL. The schema is not migrated here: call `migrate(db)`. */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
   if (options.url) return openPostgres(options.url, options.poolSize);
+  if (options.dataDir && options.pgliteThread !== false)
+    return openPGliteThread(options.dataDir, options.acquireTimeoutMs);
   return openPGlite(options.dataDir, undefined, options.acquireTimeoutMs);
+}
+
+async function openPGliteThread(dataDir: string, acquireTimeoutMs?: number): Promise<Database> {
+  await mkdir(dataDir, { recursive: true });
+  const thread = await PGliteThread.open(dataDir);
+  return pgliteDatabase(thread, acquireTimeoutMs, () => thread.close());
 }
 
 async function openPGlite(
@@ -46,10 +60,19 @@ async function openPGlite(
       [OID.BYTEA]: parseByteaHex,
     },
   });
+  const database = pgliteDatabase(pglite, acquireTimeoutMs, () => pglite.close());
+  pgliteOf.set(database.db, pglite);
+  return database;
+}
+
+function pgliteDatabase(
+  session: PGliteSession,
+  acquireTimeoutMs: number | undefined,
+  closeSession: () => Promise<void>,
+): Database {
   const db = new Kysely<DB>({
-    dialect: new PGliteDialect(pglite, acquireTimeoutMs === undefined ? {} : { acquireTimeoutMs }),
+    dialect: new PGliteDialect(session, acquireTimeoutMs === undefined ? {} : { acquireTimeoutMs }),
   });
-  pgliteOf.set(db, pglite);
   let closed = false;
   return {
     db,
@@ -58,7 +81,7 @@ async function openPGlite(
       if (closed) return;
       closed = true;
       await db.destroy();
-      await pglite.close();
+      await closeSession();
     },
   };
 }

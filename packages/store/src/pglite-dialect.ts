@@ -1,4 +1,3 @@
-import type { PGlite } from "@electric-sql/pglite";
 import {
   CompiledQuery,
   type DatabaseConnection,
@@ -14,11 +13,12 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from "kysely";
+import type { PGliteSession } from "./pglite-thread.ts";
 
 /**
  * A Kysely dialect for PGlite (see docs/adr/0001-query-layer-kysely.md).
  *
- * PGlite is a single PostgreSQL backend: it has exactly one session, so a transaction must own it
+ * PGlite (on this thread, or on its own: PGliteThread) is a single PostgreSQL backend: it has exactly one session, so a transaction must own it
  * from BEGIN to COMMIT. The driver hands out that one connection behind a FIFO mutex; concurrent
  * callers queue. Consequence: inside `db.transaction().execute(async (trx) => …)` use `trx`, never
  * `db` (a query on `db` would wait for the transaction that waits for it).
@@ -29,10 +29,10 @@ export type PGliteDialectOptions = {
 };
 
 export class PGliteDialect implements Dialect {
-  readonly #pglite: PGlite;
+  readonly #pglite: PGliteSession;
   readonly #acquireTimeoutMs: number;
 
-  constructor(pglite: PGlite, options: PGliteDialectOptions = {}) {
+  constructor(pglite: PGliteSession, options: PGliteDialectOptions = {}) {
     this.#pglite = pglite;
     this.#acquireTimeoutMs = options.acquireTimeoutMs ?? 20_000;
   }
@@ -95,7 +95,7 @@ class PGliteDriver implements Driver {
   readonly #mutex = new Mutex();
   readonly #acquireTimeoutMs: number;
 
-  constructor(pglite: PGlite, acquireTimeoutMs: number) {
+  constructor(pglite: PGliteSession, acquireTimeoutMs: number) {
     this.#connection = new PGliteConnection(pglite);
     this.#acquireTimeoutMs = acquireTimeoutMs;
   }
@@ -151,9 +151,9 @@ function quoteIdent(name: string): string {
 }
 
 class PGliteConnection implements DatabaseConnection {
-  readonly #pglite: PGlite;
+  readonly #pglite: PGliteSession;
 
-  constructor(pglite: PGlite) {
+  constructor(pglite: PGliteSession) {
     this.#pglite = pglite;
   }
 
