@@ -197,7 +197,7 @@ function cpuMicros(pid: number | undefined): number {
 /** USER_HZ: 100 on every Linux build Node supports. */
 const CLOCK_TICKS = 100;
 
-type Measured = Load & { cpuMicrosPerRequest: number };
+type Measured = Load & { cpuMicrosPerRequest: number; clientCpuMicrosPerRequest: number };
 
 /** One load phase, with the server's CPU time per answered request. */
 async function measured(
@@ -206,9 +206,16 @@ async function measured(
   options: Parameters<typeof load>[1],
 ): Promise<Measured> {
   const before = cpuMicros(pid);
+  const client = process.cpuUsage();
   const result = await load(url, options);
   const used = cpuMicros(pid) - before;
-  return { ...result, cpuMicrosPerRequest: used / (result.requestsPerSecond * options.seconds) };
+  const { user, system } = process.cpuUsage(client);
+  const requests = result.requestsPerSecond * options.seconds;
+  return {
+    ...result,
+    cpuMicrosPerRequest: used / requests,
+    clientCpuMicrosPerRequest: (user + system) / requests,
+  };
 }
 
 function median<T>(values: T[], by: (v: T) => number): T {
@@ -390,7 +397,7 @@ export const httpDecisionsBenchmark: Benchmark = {
 };
 
 function cpu(m: Measured): string {
-  return `server CPU ${m.cpuMicrosPerRequest.toFixed(1)} µs/request`;
+  return `server CPU ${m.cpuMicrosPerRequest.toFixed(1)} µs/request, load generator ${m.clientCpuMicrosPerRequest.toFixed(1)} µs/request`;
 }
 
 function round(x: number): number {

@@ -180,6 +180,27 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
   // The app's logger is pino (createLogger); Fastify types it by its smaller interface.
   const root = app.log as unknown as Logger;
   const max = deps.serviceRateLimitMax;
+  // The answer's headers, filled in per answer. Node reads a header list once, while writeHead
+  // runs (it keeps the text it builds, not the list), so one list serves every answer.
+  const headers: string[] = [
+    ...securityHeaders,
+    "x-request-id",
+    "",
+    "x-ratelimit-limit",
+    String(max),
+    "x-ratelimit-remaining",
+    "",
+    "x-ratelimit-reset",
+    "",
+    "content-type",
+    CONTENT_TYPE,
+    "content-length",
+    "",
+  ];
+  const ID_AT = securityHeaders.length + 1;
+  const REMAINING_AT = ID_AT + 4;
+  const RESET_AT = ID_AT + 6;
+  const LENGTH_AT = ID_AT + 10;
 
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     if (closing || !accept(req, res)) fastify(req, res);
@@ -242,17 +263,17 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
         return;
       }
       log?.info({ req: { method: "POST", url: path, routeOptions: { url: path } } }, "incoming request");
-      const failed = (error: unknown) => {
-        const { status, body } = errorAnswer(error, id, log ?? root.child({ reqId: id }));
-        answer(res, path, status, id, JSON.stringify(body), count, started, log);
-      };
+      // The callbacks are inline (not named constants): a request creates only what it uses.
       if (batch) {
-        deps.service.decideMany(caller.service, items, id).then((decisions) => {
-          let body = '{"decisions":[';
-          for (let i = 0; i < decisions.length; i++)
-            body += (i === 0 ? "" : ",") + decisionBody(decisions[i] as PurposeDecision);
-          answer(res, path, 200, id, `${body}]}`, count, started, log);
-        }, failed);
+        deps.service.decideMany(caller.service, items, id).then(
+          (decisions) => {
+            let body = '{"decisions":[';
+            for (let i = 0; i < decisions.length; i++)
+              body += (i === 0 ? "" : ",") + decisionBody(decisions[i] as PurposeDecision);
+            answer(res, path, 200, id, `${body}]}`, count, started, log);
+          },
+          (error: unknown) => failed(res, path, error, id, count, started, log),
+        );
         return;
       }
       let decided: PurposeDecision | Promise<PurposeDecision>;
@@ -262,10 +283,27 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
         decided = Promise.reject(error);
       }
       if (decided instanceof Promise)
-        decided.then((d) => answer(res, path, 200, id, decisionBody(d), count, started, log), failed);
+        decided.then(
+          (d) => answer(res, path, 200, id, decisionBody(d), count, started, log),
+          (error: unknown) => failed(res, path, error, id, count, started, log),
+        );
       else answer(res, path, 200, id, decisionBody(decided), count, started, log);
     });
     return true;
+  }
+
+  /** The route's error answer for a decision that failed (the error model, logged, no details leaked). */
+  function failed(
+    res: ServerResponse,
+    path: string,
+    error: unknown,
+    id: string,
+    count: WindowCount,
+    started: number,
+    log: RequestLog | undefined,
+  ): void {
+    const { status, body } = errorAnswer(error, id, log ?? root.child({ reqId: id }));
+    answer(res, path, status, id, JSON.stringify(body), count, started, log);
   }
 
   /** The items of a plain body (one, or a batch's), else undefined (not JSON, or not plain). */
@@ -290,21 +328,10 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
     started: number,
     log: RequestLog | undefined,
   ): void {
-    const headers: string[] = [...securityHeaders];
-    headers.push(
-      "x-request-id",
-      id,
-      "x-ratelimit-limit",
-      String(max),
-      "x-ratelimit-remaining",
-      String(Math.max(0, max - count.current)),
-      "x-ratelimit-reset",
-      String(Math.ceil(count.ttl / 1000)),
-      "content-type",
-      CONTENT_TYPE,
-      "content-length",
-      String(Buffer.byteLength(body)),
-    );
+    headers[ID_AT] = id;
+    headers[REMAINING_AT] = String(Math.max(0, max - count.current));
+    headers[RESET_AT] = String(Math.ceil(count.ttl / 1000));
+    headers[LENGTH_AT] = String(Buffer.byteLength(body));
     res.writeHead(status, headers);
     res.end(body);
     stats.answered += 1;
