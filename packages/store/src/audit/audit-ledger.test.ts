@@ -4,7 +4,12 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../database.ts";
 import { createTestDatabase } from "../test-database.ts";
-import { type AuditLedger, createAuditLedger } from "./audit-ledger.ts";
+import {
+  type AuditLedger,
+  auditEventInputSchema,
+  createAuditLedger,
+  isPlainAuditEvent,
+} from "./audit-ledger.ts";
 import { staffRead, T0, testClock } from "./audit-test-helpers.ts";
 import { verifyAuditLedger } from "./audit-verify.ts";
 
@@ -267,5 +272,74 @@ describe("audit ledger (SEC-4)", () => {
     await ledger.append(database.db, staffRead());
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect((await ledger.list({ limit: 1 })).events[0]?.batchId).toBeNull();
+  });
+});
+
+describe("isPlainAuditEvent (SEC-6: the schema's shortcut for events it would accept as they are)", () => {
+  const base = {
+    actorType: "service",
+    actorId: "game-server",
+    action: "decide",
+    subjectId: "0b9f6c1e-5d2a-4c3b-8e7f-1a2b3c4d5e6f",
+    purpose: "surveys",
+    category: "survey",
+    outcome: "denied",
+    reason: "consent-withdrawn",
+    requestId: "req-0001.a:b/c",
+    details: { categories: ["survey", "device"], basis: "consent", count: 3, flag: true, none: null },
+    occurredAt: new Date("2026-01-02T03:04:05.678Z"),
+  };
+  const valid: Record<string, unknown>[] = [
+    base,
+    { actorType: "system", actorId: "sealer", action: "verify", outcome: "allowed" },
+    { ...base, subjectId: null, category: null, purpose: null, reason: null, requestId: null, details: {} },
+    { ...base, subjectId: "0B9F6C1E-5D2A-4C3B-8E7F-1A2B3C4D5E6F", reason: "ticket #42: see notes" },
+    { ...base, details: { categories: Array.from({ length: 100 }, (_, i) => `c${i}`) } },
+  ];
+  const invalid: Record<string, unknown>[] = [
+    { ...base, extra: 1 },
+    { ...base, actorType: "robot" },
+    { ...base, actorId: "" },
+    { ...base, actorId: "x".repeat(201) },
+    { ...base, actorId: "has space" },
+    { ...base, action: "Decide" },
+    { ...base, outcome: "maybe" },
+    { ...base, subjectId: "not-a-uuid" },
+    { ...base, subjectId: "0b9f6c1e-5d2a-9c3b-8e7f-1a2b3c4d5e6f" },
+    { ...base, subjectId: "00000000-0000-0000-0000-000000000000" }, // the schema takes it; the shortcut leaves it to the schema
+    { ...base, category: "a b" },
+    { ...base, purpose: "p".repeat(101) },
+    { ...base, reason: "" },
+    { ...base, reason: " padded " }, // the schema trims it: not "as it is"
+    { ...base, reason: "r".repeat(501) },
+    { ...base, requestId: "id with spaces" },
+    { ...base, details: { "bad-key": 1 } },
+    { ...base, details: { free: "Zhang San lives here" } },
+    { ...base, details: { n: Number.NaN } },
+    { ...base, details: { n: Number.POSITIVE_INFINITY } },
+    { ...base, details: { list: Array.from({ length: 101 }, () => 1) } },
+    { ...base, details: { nested: { a: 1 } } },
+    { ...base, details: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, i])) },
+    { ...base, details: [] },
+    { ...base, occurredAt: new Date(Number.NaN) },
+    { ...base, occurredAt: "2026-01-02" },
+  ];
+
+  it("accepts the usual events, each exactly as the schema gives them back", () => {
+    for (const e of valid) {
+      expect(isPlainAuditEvent(e)).toBe(true);
+      const parsed = auditEventInputSchema.safeParse(e);
+      expect(parsed.success).toBe(true);
+      expect(parsed.data).toEqual(e);
+    }
+  });
+
+  it("leaves to the schema every event it would refuse or change", () => {
+    for (const e of invalid) {
+      expect(isPlainAuditEvent(e)).toBe(false);
+    }
+    // Whatever the shortcut accepts, the schema accepts unchanged (never the other way round).
+    for (const e of [...valid, ...invalid])
+      if (isPlainAuditEvent(e)) expect(auditEventInputSchema.parse(e)).toEqual(e);
   });
 });
