@@ -105,12 +105,11 @@ export function plainDecisionItem(body: unknown): DecisionItem | undefined {
     if (!Array.isArray(categories) || categories.length > MAX_DECISION_CATEGORIES) return undefined;
     for (const c of categories) if (!isId(c)) return undefined;
   }
-  return {
-    subjectId,
-    purposeId,
-    categories: (categories as string[] | undefined) ?? [],
-    ...(channel === undefined ? {} : { channel: channel as string }),
-  };
+  // The body itself when it has every field the item needs (the usual case: nothing to copy).
+  if (categories !== undefined) return o as DecisionItem;
+  return channel === undefined
+    ? { subjectId, purposeId, categories: [] }
+    : { subjectId, purposeId, categories: [], channel: channel as string };
 }
 
 /** The items of a batch body the route's schema accepts as it stands, else undefined. */

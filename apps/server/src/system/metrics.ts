@@ -34,7 +34,33 @@ export function registerMetrics(app: FastifyInstance): Metrics {
     },
   });
 
+  // Consecutive requests mostly share their labels (the decision route): the last set is kept.
+  let last: { method: string; route: string; statusCode: number; p: Pending } | undefined;
   function observe(method: string, route: string, statusCode: number, seconds: number): void {
+    let p: Pending | undefined;
+    if (
+      last !== undefined &&
+      last.method === method &&
+      last.route === route &&
+      last.statusCode === statusCode
+    )
+      p = last.p;
+    else {
+      p = pendingFor(method, route, statusCode);
+      last = { method, route, statusCode, p };
+    }
+    p.sum += seconds;
+    p.count += 1;
+    for (let i = 0; i < BUCKETS.length; i++) {
+      if (seconds <= (BUCKETS[i] as number)) {
+        p.buckets[i] = (p.buckets[i] as number) + 1;
+        break;
+      }
+    }
+  }
+
+  /** The pending observations of a label set (kept for good: fold zeroes them in place). */
+  function pendingFor(method: string, route: string, statusCode: number): Pending {
     const key = `${method} ${statusCode} ${route}`;
     let p = pending.get(key);
     if (p === undefined) {
@@ -46,14 +72,7 @@ export function registerMetrics(app: FastifyInstance): Metrics {
       };
       pending.set(key, p);
     }
-    p.sum += seconds;
-    p.count += 1;
-    for (let i = 0; i < BUCKETS.length; i++) {
-      if (seconds <= (BUCKETS[i] as number)) {
-        p.buckets[i] = (p.buckets[i] as number) + 1;
-        break;
-      }
-    }
+    return p;
   }
 
   /** Adds the pending observations to prom-client's series (zeroed first when new). */
