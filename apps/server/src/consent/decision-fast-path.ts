@@ -208,14 +208,18 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
   // A service keeps its connection open and sends its key with every request: the key a
   // connection last proved is remembered on that connection, and a request presenting the same
   // text again skips the hash. The comparison can only tell a client about a key it sent itself.
-  const proven = new WeakMap<Socket, { key: string; caller: ServiceContext }>();
-  function callerOf(req: IncomingMessage): ServiceContext | undefined {
+  // With the caller goes its rate-limit key, made once.
+  type Caller = { key: string; caller: ServiceContext; bucket: string };
+  const proven = new WeakMap<Socket, Caller>();
+  function callerOf(req: IncomingMessage): Caller | undefined {
     const header = req.headers[SERVICE_KEY_HEADER];
     const known = proven.get(req.socket);
-    if (known && known.key === header) return known.caller;
+    if (known && known.key === header) return known;
     const caller = match(header);
-    if (caller && typeof header === "string") proven.set(req.socket, { key: header, caller });
-    return caller;
+    if (!caller || typeof header !== "string") return undefined;
+    const found = { key: header, caller, bucket: serviceBucket(caller.service) };
+    proven.set(req.socket, found);
+    return found;
   }
 
   /** Takes the request when it is the plain case; false hands it to Fastify untouched. */
@@ -227,12 +231,12 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
     const h = req.headers;
     if (h.cookie !== undefined || h["transfer-encoding"] !== undefined) return false;
     const type = h["content-type"];
-    if (type === undefined || !JSON_TYPE.test(type)) return false;
+    if (type === undefined || (type !== "application/json" && !JSON_TYPE.test(type))) return false;
     const length = Number(h["content-length"]);
     if (!(length > 0 && length <= (batch ? MAX_FAST_BATCH_BODY : MAX_FAST_BODY))) return false;
-    const caller = callerOf(req);
-    if (!caller) return false;
-    const bucket = serviceBucket(caller.service);
+    const known = callerOf(req);
+    if (!known) return false;
+    const { caller, bucket } = known;
     if (counters.peek(bucket, RATE_LIMIT_WINDOW_MS).current >= max) return false;
 
     const started = performance.now();

@@ -11,6 +11,8 @@ type Callback = (error: Error | null, result: WindowCount) => void;
 export class WindowCounters {
   readonly #maxKeys: number;
   readonly #entries = new Map<string, Entry>();
+  /** The key of the last hit, which is the last key of #entries. */
+  #lastKey: string | undefined;
 
   constructor(maxKeys = 5000) {
     this.#maxKeys = maxKeys;
@@ -21,10 +23,15 @@ export class WindowCounters {
     let entry = this.#entries.get(key);
     if (!entry || entry.startMs + windowMs <= nowMs) entry = { current: 0, startMs: nowMs };
     entry.current += 1;
-    // Most recently used goes last; the first key is the one to forget.
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-    if (this.#entries.size > this.#maxKeys) this.#entries.delete(this.#entries.keys().next().value as string);
+    // Most recently used goes last; the first key is the one to forget. The key counted last is
+    // last already (a service sends request after request): it stays where it is.
+    if (key !== this.#lastKey || this.#entries.get(key) !== entry) {
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+      this.#lastKey = key;
+      if (this.#entries.size > this.#maxKeys)
+        this.#entries.delete(this.#entries.keys().next().value as string);
+    }
     return { current: entry.current, ttl: entry.startMs + windowMs - nowMs };
   }
 
