@@ -132,11 +132,17 @@ const BATCH_COLUMNS = [
   "by_range as byRange",
 ] as const;
 
-/** Rows per INSERT statement: 11 parameters each, well below PostgreSQL's 65535. */
+/** Rows per INSERT statement (one JSON parameter; PGlite copies it whole into WebAssembly memory). */
 const INSERT_CHUNK = 1000;
 
 /** The only code that runs SQL on the audit tables. Every function takes `db` or a transaction. */
 export const auditRepo = {
+  /**
+   * Inserts events in order; their ids in the same order. The rows travel as one JSON array read
+   * by jsonb_to_recordset rather than as 11 parameters a row: the embedded database parses each
+   * parameter separately, and one array costs it about a quarter less per row. Values are the
+   * same either way (a test writes quotes, backslashes, braces, NULL and nulls).
+   */
   async insertEvents(db: AuditDb, rows: readonly NewAuditEventRow[]): Promise<number[]> {
     const ids: number[] = [];
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
@@ -151,14 +157,20 @@ export const auditRepo = {
         outcome: r.outcome,
         reason: r.reason,
         request_id: r.requestId,
-        details: JSON.stringify(r.details),
+        details: r.details,
       }));
-      const inserted = await withAudit(db)
-        .insertInto("audit_events")
-        .values(values)
-        .returning("id")
-        .execute();
-      for (const row of inserted) ids.push(row.id);
+      const inserted = await sql<{ id: number }>`
+        insert into audit_events
+          (occurred_at, actor_type, actor_id, action, subject_id, category, purpose, outcome, reason, request_id, details)
+        select occurred_at, actor_type, actor_id, action, subject_id, category, purpose, outcome, reason, request_id, details
+        from rows from (jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as (
+          occurred_at timestamptz, actor_type text, actor_id text, action text, subject_id uuid, category text,
+          purpose text, outcome text, reason text, request_id text, details jsonb
+        )) with ordinality as r(occurred_at, actor_type, actor_id, action, subject_id, category, purpose, outcome,
+          reason, request_id, details, n)
+        order by n
+        returning id`.execute(withAudit(db));
+      for (const row of inserted.rows) ids.push(row.id);
     }
     return ids;
   },
