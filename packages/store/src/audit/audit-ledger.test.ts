@@ -294,6 +294,7 @@ describe("isPlainAuditEvent (SEC-6: the schema's shortcut for events it would ac
     { actorType: "system", actorId: "sealer", action: "verify", outcome: "allowed" },
     { ...base, subjectId: null, category: null, purpose: null, reason: null, requestId: null, details: {} },
     { ...base, subjectId: "0B9F6C1E-5D2A-4C3B-8E7F-1A2B3C4D5E6F", reason: "ticket #42: see notes" },
+    { ...base, reason: "emoji 😀 and 中文 are fine" },
     { ...base, details: { categories: Array.from({ length: 100 }, (_, i) => `c${i}`) } },
   ];
   const invalid: Record<string, unknown>[] = [
@@ -312,6 +313,8 @@ describe("isPlainAuditEvent (SEC-6: the schema's shortcut for events it would ac
     { ...base, reason: "" },
     { ...base, reason: " padded " }, // the schema trims it: not "as it is"
     { ...base, reason: "r".repeat(501) },
+    { ...base, reason: "half a pair \uD83D here" },
+    { ...base, reason: "\uDE00 trailing half" },
     { ...base, requestId: "id with spaces" },
     { ...base, details: { "bad-key": 1 } },
     { ...base, details: { free: "Zhang San lives here" } },

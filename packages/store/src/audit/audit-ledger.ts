@@ -64,6 +64,9 @@ const detailsSchema = z
   )
   .refine((value) => Object.keys(value).length <= 32, "at most 32 keys");
 
+/** Half of a UTF-16 surrogate pair on its own: not text PostgreSQL (or UTF-8) can hold. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 const code = (max: number) =>
   z
     .string()
@@ -80,7 +83,13 @@ export const auditEventInputSchema = z.strictObject({
   purpose: code(100).nullish(),
   outcome: z.enum(AUDIT_OUTCOMES),
   /** A reason code or a ticket reference; never personal information (SEC-6). */
-  reason: z.string().trim().min(1).max(500).nullish(),
+  reason: z
+    .string()
+    .trim()
+    .min(1)
+    .max(500)
+    .refine((text) => !LONE_SURROGATE.test(text), "must be well-formed text (no lone UTF-16 surrogate)")
+    .nullish(),
   requestId: code(200).nullish(),
   details: detailsSchema.optional(),
   /** Defaults to the ledger's clock. */
@@ -149,7 +158,8 @@ export function isPlainAuditEvent(e: unknown): e is z.output<typeof auditEventIn
       (typeof reason === "string" &&
         reason.length >= 1 &&
         reason.length <= 500 &&
-        reason.trim() === reason)) &&
+        reason.trim() === reason &&
+        !LONE_SURROGATE.test(reason))) &&
     isCodeOrNone(v.requestId, 200) &&
     isPlainDetails(v.details) &&
     (occurredAt === undefined || (occurredAt instanceof Date && !Number.isNaN(occurredAt.getTime())))
