@@ -276,6 +276,9 @@ function toView(e: StoredAuditEvent): AuditEventView {
   };
 }
 
+/** Hashes of appended events kept for sealing by range, at most. */
+const MAX_REMEMBERED = 200_000;
+
 export function createAuditLedger({
   db,
   clock = systemClock,
@@ -285,6 +288,38 @@ export function createAuditLedger({
   if (!Number.isInteger(maxBatchEvents) || maxBatchEvents < 1)
     throw new RangeError("maxBatchEvents must be a positive integer");
   const hasher = new EventHasher();
+  // Sealing by range (one writer, ADR 0010), the hash of every event this ledger appends is kept
+  // from the append, so a seal reads only the ids of its range and the events it did not append.
+  // The verifier still hashes every event as stored: an event changed before its seal no longer
+  // matches the hash it was sealed with, and is reported.
+  const appended = sealBy === "range" ? new Map<number, string>() : undefined;
+
+  function remember(ids: readonly number[], rows: readonly NewAuditEventRow[]): void {
+    if (!appended) return;
+    // Seals failing for a long time: forget, and let the seals read the events again.
+    if (appended.size + ids.length > MAX_REMEMBERED) appended.clear();
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as number;
+      const r = rows[i] as NewAuditEventRow;
+      // As the database gives it back: a uuid in lower case (other values come back as written).
+      const stored = { ...r, id, subjectId: r.subjectId === null ? null : r.subjectId.toLowerCase() };
+      appended.set(id, hasher.digestLatin1(stored));
+    }
+  }
+
+  /** H(e1) || … || H(en) of the unsealed events after `afterId` (at most maxBatchEvents). */
+  async function rangeHashes(trx: AuditDb, afterId: number, known: Map<number, string>) {
+    const ids = await auditRepo.unsealedIdsAfter(trx, maxBatchEvents, afterId);
+    const missing = ids.filter((id) => !known.has(id));
+    const read = new Map((await auditRepo.eventsByIds(trx, missing)).map((e) => [e.id, e]));
+    const parts = ids.map((id) => {
+      const hash =
+        known.get(id) ?? (read.has(id) ? hasher.digestLatin1(read.get(id) as StoredAuditEvent) : undefined);
+      if (hash === undefined) throw new Error(`audit event ${id} vanished while sealing`);
+      return hash;
+    });
+    return { ids, eventHashes: Buffer.from(parts.join(""), "latin1") };
+  }
 
   /** Folds the counts of closed minutes into 'decide-count' events, so the chain covers them. */
   async function foldClosedCounts(): Promise<number> {
@@ -331,37 +366,47 @@ export function createAuditLedger({
       // read after every earlier sealer committed, so the chain cannot fork (prev_hash is also unique).
       await auditRepo.lockSealer(trx);
       const last = await auditRepo.lastBatch(trx);
-      const byRange = sealBy === "range";
-      // By range, everything up to the last batch is sealed (one writer: nothing commits behind it).
-      const events = await auditRepo.unsealedEvents(
-        trx,
-        maxBatchEvents,
-        byRange ? last?.lastEventId : undefined,
-      );
-      if (events.length === 0) return 0;
+      const byRange = appended !== undefined;
+      let ids: number[];
+      let eventHashes: Buffer;
+      if (byRange) {
+        // Everything up to the last batch is sealed (one writer: nothing commits behind it).
+        ({ ids, eventHashes } = await rangeHashes(trx, last?.lastEventId ?? 0, appended));
+      } else {
+        const events = await auditRepo.unsealedEvents(trx, maxBatchEvents);
+        ids = events.map((e) => e.id);
+        eventHashes = hasher.digestAll(events);
+      }
+      if (ids.length === 0) return 0;
       const batchId = (last?.batchId ?? 0) + 1;
       const prevHash = last?.hash ?? genesisHash();
-      const eventHashes = hasher.digestAll(events);
-      const ids = events.map((e) => e.id);
+      const lastEventId = ids[ids.length - 1] as number;
       await auditRepo.insertBatch(trx, {
         batchId,
         firstEventId: ids[0] as number,
-        lastEventId: ids[ids.length - 1] as number,
-        eventCount: events.length,
+        lastEventId,
+        eventCount: ids.length,
         prevHash,
-        hash: batchHash(prevHash, batchId, events.length, eventHashes),
+        hash: batchHash(prevHash, batchId, ids.length, eventHashes),
         eventHashes,
         sealedAt: clock.now(),
         byRange,
       });
-      if (byRange) return events.length;
+      if (byRange) {
+        // Ids are appended in increasing order: the sealed ones come first.
+        for (const id of appended.keys()) {
+          if (id > lastEventId) break;
+          appended.delete(id);
+        }
+        return ids.length;
+      }
       const stamped = await auditRepo.stampBatch(trx, batchId, ids);
-      if (stamped !== events.length) {
+      if (stamped !== ids.length) {
         throw new AppError("conflict", {
-          message: `sealing batch ${batchId} stamped ${stamped} of ${events.length} events; nothing was sealed, retry`,
+          message: `sealing batch ${batchId} stamped ${stamped} of ${ids.length} events; nothing was sealed, retry`,
         });
       }
-      return events.length;
+      return ids.length;
     });
   }
 
@@ -404,7 +449,9 @@ export function createAuditLedger({
         ),
       );
       if (rows.length === 0) return [];
-      return auditRepo.insertEvents(txOrDb, rows);
+      const ids = await auditRepo.insertEvents(txOrDb, rows);
+      remember(ids, rows);
+      return ids;
     },
 
     /** Adds allowed decisions to the per-minute count of (service, purpose, category). */

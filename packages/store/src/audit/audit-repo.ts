@@ -257,6 +257,30 @@ export const auditRepo = {
     return (await query.orderBy("id").limit(limit).execute()) as StoredAuditEvent[];
   },
 
+  /** The ids of the oldest unsealed events after `afterId` (sealing by range). */
+  async unsealedIdsAfter(db: AuditDb, limit: number, afterId: number): Promise<number[]> {
+    const rows = await withAudit(db)
+      .selectFrom("audit_events")
+      .select("id")
+      .where("batch_id", "is", null)
+      .where("id", ">", afterId)
+      .orderBy("id")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  },
+
+  /** The events with these ids, in id order. */
+  async eventsByIds(db: AuditDb, ids: readonly number[]): Promise<StoredAuditEvent[]> {
+    if (ids.length === 0) return [];
+    return (await withAudit(db)
+      .selectFrom("audit_events")
+      .select(CHAIN_COLUMNS)
+      .where("id", "in", [...ids])
+      .orderBy("id")
+      .execute()) as StoredAuditEvent[];
+  },
+
   async insertBatch(db: AuditDb, batch: Omit<StoredBatch, "sealedAt"> & { sealedAt: Date }): Promise<void> {
     await withAudit(db)
       .insertInto("audit_batches")

@@ -334,6 +334,54 @@ describe("audit batches sealed by id range, as on the embedded database (SEC-4)"
     expect(await verifyAuditLedger(db(), { clock })).toMatchObject({ ok: true, batches: 4, unsealed: 0 });
   });
 
+  it("SEC-4: a seal takes the hashes of the events its ledger appended and reads the others; the chain verifies", async () => {
+    // Values the database gives back in another form: a uuid in capitals, details keys out of
+    // order, -0, a number JSON writes with an exponent, text beyond ASCII.
+    const own = await chain.ledger.appendMany(db(), [
+      staffRead({ subjectId: "0B9F6C1E-5D2A-4C3B-8E7F-1A2B3C4D5E6F", reason: "中文 reason, emoji 😀" }),
+      staffRead({ details: { zeta: 1, alpha: [3, "x/y", null, true], neg: -0, big: 1e21, half: 0.5 } }),
+      staffRead({
+        subjectId: null,
+        category: null,
+        purpose: null,
+        reason: null,
+        requestId: null,
+        details: {},
+      }),
+    ]);
+    // Another ledger on the same database (another process would do the same): not remembered here.
+    const otherLedger = createAuditLedger({ db: db(), clock, sealBy: "range" });
+    const others = await otherLedger.appendMany(db(), [staffRead(), staffRead({ reason: "by the other" })]);
+    const mine = await chain.ledger.append(db(), staffRead({ details: { b: 2, a: 1 } }));
+    expect(await chain.ledger.seal()).toMatchObject({ batches: 1, events: 6 });
+    const [batch] = await auditRepo.batchesAfter(db(), 3, 4, 10);
+    expect([batch?.firstEventId, batch?.lastEventId]).toEqual([own[0], mine]);
+    expect(others.every((id) => id > (own[2] as number) && id < mine)).toBe(true);
+    expect(await verifyAuditLedger(db(), { chunkSize: 4, clock })).toMatchObject({
+      ok: true,
+      batches: 4,
+      events: 22,
+      unsealed: 0,
+    });
+  });
+
+  it("SEC-4: an event changed after it was appended and before its seal is caught at its id", async () => {
+    const [first, changed, last] = await chain.ledger.appendMany(db(), [
+      staffRead(),
+      staffRead(),
+      staffRead(),
+    ]);
+    await asSuperuser(db(), async () => {
+      await sql`update audit_events set purpose = 'marketing' where id = ${changed}`.execute(db());
+    });
+    expect(await chain.ledger.seal()).toMatchObject({ batches: 1, events: 3 });
+    expect(await verifyAuditLedger(db(), { clock })).toMatchObject({
+      ok: false,
+      brokenAt: { batchId: 4, eventId: changed },
+    });
+    expect([first, last].every((id) => typeof id === "number")).toBe(true);
+  });
+
   it("SEC-4: an event inserted into a sealed range, or stamped with a range batch, is caught", async () => {
     // A rolled-back append leaves a gap in the ids inside the next range.
     const before = await chain.ledger.append(db(), staffRead());
