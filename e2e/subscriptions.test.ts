@@ -104,7 +104,8 @@ describe.runIf(hasChromium)("marketing subscriptions in Chromium", () => {
     });
     expect(sent.status).toBe("sent");
     const mail = (await outbox()).find((m) => m.body.includes("The spring season starts today."));
-    const token = /\/u\/([A-Za-z0-9_-]{72})\b/.exec(mail?.body ?? "")?.[1];
+    // Not \b after it: a token ending in "-" (one in 64) has no word boundary before a newline.
+    const token = /\/u\/([A-Za-z0-9_-]{72})(?![A-Za-z0-9_-])/.exec(mail?.body ?? "")?.[1];
     expect(token).toBeDefined();
 
     // A fresh browser, not signed in, in English: opening the link changes nothing.
