@@ -263,6 +263,25 @@ describe("decision fast path (issue 4, HTTP decisions)", () => {
     ]);
   });
 
+  it("SEC-4: a flush of denials waits for one already under way (the timer's), so nothing is missing after it", async () => {
+    const subjectId = randomUUID();
+    const res = await fetch(`${base}/api/v1/decisions`, {
+      method: "POST",
+      headers: json,
+      body: JSON.stringify({ subjectId, purposeId: "surveys", categories: ["survey"] }),
+    });
+    expect(((await res.json()) as { allow: boolean }).allow).toBe(false);
+    // The first flush takes the queued denial and writes it; the second finds the queue empty.
+    const first = t.app.custos.consent.flushDenials();
+    expect(await t.app.custos.consent.flushDenials()).toBe(0);
+    const rows = await sql<{ n: number }>`
+      select count(*)::int as n from audit_events where action = 'decide' and subject_id = ${subjectId}`.execute(
+      t.database.db,
+    );
+    expect(rows.rows[0]?.n).toBe(1);
+    expect(await first).toBe(1);
+  });
+
   it("SEC-4: a sensitive allow answered on the fast path is in the audit log when its answer arrives", async () => {
     const subjectId = randomUUID();
     const send = () =>

@@ -495,14 +495,22 @@ export function createConsentService({
   }
 
   /** Writes the queued denials; on failure they are kept (and retried by the next timer). */
+  // The last write of queued denials: a flush also waits for one already under way (the timer's),
+  // so every denial queued before it is written when it returns. Writes go out in order.
+  let denialWrite: Promise<unknown> = Promise.resolve();
   async function flushDenials(): Promise<number> {
     if (denialTimer) clearTimeout(denialTimer);
     denialTimer = undefined;
-    if (denials.length === 0) return 0;
+    if (denials.length === 0) {
+      await denialWrite;
+      return 0;
+    }
     const batch = denials;
     denials = [];
     try {
-      await writeAudit(batch);
+      const write = writeAudit(batch);
+      denialWrite = write.catch(() => undefined);
+      await write;
       return batch.length;
     } catch (error) {
       denials = batch.concat(denials);
@@ -778,7 +786,8 @@ export function createConsentService({
 
     /**
      * Writes the queued denials' audit events now (they are otherwise written within
-     * `denialFlushMs`). Returns how many were written; on failure they stay queued.
+     * `denialFlushMs`), and waits for a write of earlier ones already under way. Returns how many
+     * this call wrote; on failure they stay queued.
      */
     flushDenials,
 
