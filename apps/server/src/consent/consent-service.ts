@@ -494,10 +494,10 @@ export function createConsentService({
     denialTimer.unref();
   }
 
-  /** Writes the queued denials; on failure they are kept (and retried by the next timer). */
   // The last write of queued denials: a flush also waits for one already under way (the timer's),
   // so every denial queued before it is written when it returns. Writes go out in order.
   let denialWrite: Promise<unknown> = Promise.resolve();
+  /** Writes the queued denials; on failure they are kept (and retried by the next timer). */
   async function flushDenials(): Promise<number> {
     if (denialTimer) clearTimeout(denialTimer);
     denialTimer = undefined;

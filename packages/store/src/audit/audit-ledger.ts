@@ -1,4 +1,4 @@
-import { AppError, batchHash, type Clock, EventHasher, genesisHash, systemClock } from "@custos/core";
+import { AppError, batchHash, type Clock, EventHasher, genesisHash, isUuid, systemClock } from "@custos/core";
 import type { Kysely } from "kysely";
 import { z } from "zod";
 import type { DB } from "../db-types.ts";
@@ -44,6 +44,11 @@ export type AuditActorType = (typeof AUDIT_ACTOR_TYPES)[number];
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
+// One definition each, for the schema and for isPlainAuditEvent's shortcut.
+const CODE_RE = /^[A-Za-z0-9._:/-]+$/;
+const DETAIL_KEY_RE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+const DETAIL_STRING_RE = /^[A-Za-z0-9._:/#-]+$/;
+
 /** An id, code or count: what `details` may hold. Free text (names, addresses, messages) may not. */
 const detailScalar = z.union([
   z.number().finite(),
@@ -52,14 +57,11 @@ const detailScalar = z.union([
   z
     .string()
     .max(128)
-    .regex(
-      /^[A-Za-z0-9._:/#-]+$/,
-      "must be an id or code (letters, digits and . _ : / # -), never free text",
-    ),
+    .regex(DETAIL_STRING_RE, "must be an id or code (letters, digits and . _ : / # -), never free text"),
 ]);
 const detailsSchema = z
   .record(
-    z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, "keys are identifiers"),
+    z.string().regex(DETAIL_KEY_RE, "keys are identifiers"),
     z.union([detailScalar, z.array(detailScalar).max(100)]),
   )
   .refine((value) => Object.keys(value).length <= 32, "at most 32 keys");
@@ -68,11 +70,7 @@ const detailsSchema = z
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 const code = (max: number) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
-    .regex(/^[A-Za-z0-9._:/-]+$/, "must be an id or code (letters, digits and . _ : / -)");
+  z.string().min(1).max(max).regex(CODE_RE, "must be an id or code (letters, digits and . _ : / -)");
 
 export const auditEventInputSchema = z.strictObject({
   actorType: z.enum(AUDIT_ACTOR_TYPES),
@@ -97,10 +95,6 @@ export const auditEventInputSchema = z.strictObject({
 });
 export type AuditEventInput = z.input<typeof auditEventInputSchema>;
 
-const CODE_RE = /^[A-Za-z0-9._:/-]+$/;
-const DETAIL_KEY_RE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
-const DETAIL_STRING_RE = /^[A-Za-z0-9._:/#-]+$/;
-const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$/;
 const ACTOR_TYPE_SET: ReadonlySet<unknown> = new Set(AUDIT_ACTOR_TYPES);
 const ACTION_SET: ReadonlySet<unknown> = new Set(AUDIT_ACTIONS);
 const OUTCOME_SET: ReadonlySet<unknown> = new Set(AUDIT_OUTCOMES);
@@ -148,9 +142,7 @@ export function isPlainAuditEvent(e: unknown): e is z.output<typeof auditEventIn
     isCode(v.actorId, 200) &&
     ACTION_SET.has(v.action) &&
     OUTCOME_SET.has(v.outcome) &&
-    (subjectId === undefined ||
-      subjectId === null ||
-      (typeof subjectId === "string" && UUID_RE.test(subjectId))) &&
+    (subjectId === undefined || subjectId === null || isUuid(subjectId)) &&
     isCodeOrNone(v.category, 100) &&
     isCodeOrNone(v.purpose, 100) &&
     (reason === undefined ||
@@ -313,8 +305,8 @@ export function createAuditLedger({
     const missing = ids.filter((id) => !known.has(id));
     const read = new Map((await auditRepo.eventsByIds(trx, missing)).map((e) => [e.id, e]));
     const parts = ids.map((id) => {
-      const hash =
-        known.get(id) ?? (read.has(id) ? hasher.digestLatin1(read.get(id) as StoredAuditEvent) : undefined);
+      const event = read.get(id);
+      const hash = known.get(id) ?? (event && hasher.digestLatin1(event));
       if (hash === undefined) throw new Error(`audit event ${id} vanished while sealing`);
       return hash;
     });

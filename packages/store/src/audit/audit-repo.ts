@@ -246,14 +246,14 @@ export const auditRepo = {
       .executeTakeFirst();
   },
 
-  /** The oldest unsealed events; with `afterId`, only those after it (sealing by range). */
-  async unsealedEvents(db: AuditDb, limit: number, afterId?: number): Promise<StoredAuditEvent[]> {
+  /** The oldest unsealed events (for stamping; sealing by range reads unsealedIdsAfter). */
+  async unsealedEvents(db: AuditDb, limit: number): Promise<StoredAuditEvent[]> {
     const query = withAudit(db)
       .selectFrom("audit_events")
       .select(CHAIN_COLUMNS)
       .where("batch_id", "is", null)
       // Never an event a batch sealed by range already holds.
-      .where("id", ">", afterId ?? AFTER_RANGE_BATCHES);
+      .where("id", ">", AFTER_RANGE_BATCHES);
     return (await query.orderBy("id").limit(limit).execute()) as StoredAuditEvent[];
   },
 
