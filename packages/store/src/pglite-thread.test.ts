@@ -7,7 +7,9 @@ import { type Database, openDatabase } from "./database.ts";
 import { PGliteThread } from "./pglite-thread.ts";
 
 // PGlite with a data folder runs on a thread of its own (ADR 0011): values, errors and
-// transactions must behave exactly as with PGlite on the calling thread.
+// transactions must behave exactly as with PGlite on the calling thread. The consent ledger
+// (CON-3) and the audit ledger (SEC-4) rely on all three: hashes as bytea, a conflict told by its
+// SQLSTATE, and an append committed or rolled back as one.
 describe("PGlite on its own thread", () => {
   let dir: string;
   let database: Database;
@@ -23,7 +25,7 @@ describe("PGlite on its own thread", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("passes parameters and maps int8, timestamptz, date, jsonb and bytea as the calling thread does", async () => {
+  it("CON-3, SEC-4: passes parameters and maps int8, timestamptz, date, jsonb and bytea as the calling thread does", async () => {
     // A small Buffer is a view of Node's shared pool: only its own bytes may travel.
     const pooled = Buffer.from("0aff10", "hex");
     expect(pooled.buffer.byteLength).toBeGreaterThan(pooled.length);
@@ -49,7 +51,7 @@ describe("PGlite on its own thread", () => {
     expect(Buffer.isBuffer(inserted.rows[0]?.b)).toBe(true);
   });
 
-  it("reports PostgreSQL's errors with their SQLSTATE, severity and constraint", async () => {
+  it("CON-3: reports PostgreSQL's errors with their SQLSTATE, severity and constraint", async () => {
     await sql`insert into t (k) values (${"dup"})`.execute(database.db);
     const error = await sql`insert into t (k) values (${"dup"})`
       .execute(database.db)
@@ -64,7 +66,7 @@ describe("PGlite on its own thread", () => {
     expect((await sql<{ one: number }>`select 1 as one`.execute(database.db)).rows[0]?.one).toBe(1);
   });
 
-  it("keeps a transaction's statements together and rolls them back as one", async () => {
+  it("CON-3: keeps a transaction's statements together and rolls them back as one", async () => {
     await expect(
       database.db.transaction().execute(async (trx) => {
         await sql`insert into t (k) values (${"in-tx"})`.execute(trx);
@@ -80,7 +82,7 @@ describe("PGlite on its own thread", () => {
     expect(script.rows).toEqual([{ v: 2 }]);
   });
 
-  it("fails every statement clearly once the thread has stopped", async () => {
+  it("SEC-4: fails every statement clearly once the thread has stopped", async () => {
     const own = await mkdtemp(join(tmpdir(), "custos-pglite-thread-stop-"));
     try {
       const thread = await PGliteThread.open(join(own, "data"));

@@ -74,6 +74,17 @@ describe("audit ledger (SEC-4)", () => {
     expect(listed.map((e) => e.occurredAt)).toEqual(events.map((e) => e.occurredAt?.toISOString()));
   });
 
+  it("SEC-6: a reason that is not well-formed text (a lone surrogate) is refused with a 400 and nothing is written", async () => {
+    const before = await countEvents();
+    const error = await caught(
+      ledger.appendMany(database.db, [staffRead(), staffRead({ reason: "ticket \uD83D" })]),
+    );
+    expect(error.statusCode).toBe(400);
+    expect(error.message).toMatch(/audit event 2/);
+    expect(error.message).toMatch(/well-formed text/);
+    expect(await countEvents()).toBe(before);
+  });
+
   it("SEC-4: an event appended in the caller's transaction commits or rolls back with it", async () => {
     const before = await countEvents();
     await expect(
@@ -328,7 +339,7 @@ describe("isPlainAuditEvent (SEC-6: the schema's shortcut for events it would ac
     { ...base, occurredAt: "2026-01-02" },
   ];
 
-  it("accepts the usual events, each exactly as the schema gives them back", () => {
+  it("SEC-4: accepts the usual events, each exactly as the schema gives them back", () => {
     for (const e of valid) {
       expect(isPlainAuditEvent(e)).toBe(true);
       const parsed = auditEventInputSchema.safeParse(e);
@@ -337,7 +348,7 @@ describe("isPlainAuditEvent (SEC-6: the schema's shortcut for events it would ac
     }
   });
 
-  it("leaves to the schema every event it would refuse or change", () => {
+  it("SEC-6: leaves to the schema every event it would refuse or change", () => {
     for (const e of invalid) {
       expect(isPlainAuditEvent(e)).toBe(false);
     }
