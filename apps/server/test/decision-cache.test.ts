@@ -184,6 +184,94 @@ describe("decision state cache (CON-5)", () => {
     expect(await decideOne(t.app, surveys(b))).toMatchObject({ allow: false, reason: "consent-withdrawn" });
   });
 
+  it("CON-5: a state in use is read again in the background before its TTL runs out, with no miss", async () => {
+    const subjectId = randomUUID();
+    await relayConsent(t.app, subjectId, "surveys", "given");
+    expect(await decideOne(t.app, surveys(subjectId))).toMatchObject({ allow: true });
+    // Another instance's change whose notification is lost: only a read can tell.
+    await appendElsewhere(t.database, t.manifest.manifest, subjectId, "withdrawn");
+    clock.advance(10_000);
+    const early = t.app.custos.consent.cacheStats();
+    expect(await decideOne(t.app, surveys(subjectId))).toMatchObject({ allow: true });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(t.app.custos.consent.cacheStats().refreshes).toBe(early.refreshes);
+
+    // Past the refresh point (half to three quarters of the TTL): the hit is answered from the
+    // cache and queues a read; the decisions after it see the change, well before the TTL.
+    clock.advance(13_000);
+    const before = t.app.custos.consent.cacheStats();
+    expect(await decideOne(t.app, surveys(subjectId))).toMatchObject({ allow: true });
+    await expect
+      .poll(() => t.app.custos.consent.cacheStats().refreshes, { timeout: 5000 })
+      .toBeGreaterThan(before.refreshes);
+    expect(await decideOne(t.app, surveys(subjectId))).toMatchObject({
+      allow: false,
+      reason: "consent-withdrawn",
+    });
+    expect(t.app.custos.consent.cacheStats().misses).toBe(before.misses);
+  });
+
+  it("CON-5: a change committed while a background refresh reads is not overwritten by that read", async () => {
+    const db = t.database.db;
+    const changes = createConsentChanges();
+    const real = createConsentLedger({ db });
+    let reads = 0;
+    let holdNext: Promise<void> | undefined;
+    // The real ledger; the next read's answer is held back after its query ran.
+    const ledger = {
+      ...real,
+      async statesOf(ids: readonly string[]) {
+        reads += 1;
+        const states = await real.statesOf(ids);
+        const hold = holdNext;
+        holdNext = undefined;
+        await hold;
+        return states;
+      },
+    };
+    const own = fixedClock("2025-04-01T08:00:00Z");
+    const service = createConsentService({
+      db,
+      manifest: t.manifest.manifest,
+      ledger,
+      audit: createAuditLedger({ db }),
+      clock: own,
+      publicUrl: "http://custos.test",
+      changes,
+      cache: { maxSubjects: 100, ttlMs: 60_000 },
+    });
+    try {
+      const subjectId = randomUUID();
+      const consent = {
+        purposeId: "surveys",
+        noticeVersion: t.manifest.manifest.version,
+        language: "en" as const,
+        method: "app" as const,
+      };
+      await service.record(subjectId, { ...consent, state: "given" });
+      expect((await service.decideMany("game-server", [surveys(subjectId)]))[0]).toMatchObject({
+        allow: true,
+      });
+      let release = () => {};
+      holdNext = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      own.advance(46_000);
+      const readsBefore = reads;
+      // A hit past the refresh point: answered from the cache, its background read is held.
+      expect(service.decideOne("game-server", surveys(subjectId))).toMatchObject({ allow: true });
+      await expect.poll(() => reads, { timeout: 5000 }).toBe(readsBefore + 1);
+      await service.record(subjectId, { ...consent, state: "withdrawn" });
+      release();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(service.cacheStats().refreshes).toBe(0);
+      const [next] = await service.decideMany("game-server", [surveys(subjectId)]);
+      expect(next).toMatchObject({ allow: false, reason: "consent-withdrawn" });
+    } finally {
+      await service.close();
+    }
+  });
+
   it("CON-5: a state read while the subject changed answers that request but is not cached", async () => {
     const db = t.database.db;
     const changes = createConsentChanges();

@@ -105,6 +105,16 @@ const MINUTE_MS = 60_000;
 const DENIAL_BATCH = 1000;
 /** Subjects read in one query at most (a batch request holds up to 1,000). */
 const MAX_READ_BATCH = 2000;
+/**
+ * Refresh ahead: a cached state read again after this share of the TTL (plus up to
+ * REFRESH_JITTER of it, so states cached together do not all refresh together) is read again in
+ * the background, while it is still answered from the cache.
+ */
+const REFRESH_AFTER = 0.5;
+const REFRESH_JITTER = 0.25;
+/** Background refreshes: read every REFRESH_EVERY_MS, at most REFRESH_BATCH subjects a query. */
+const REFRESH_EVERY_MS = 100;
+const REFRESH_BATCH = 500;
 
 /**
  * Subject ids are UUIDs, which PostgreSQL stores and returns in lower case: the cache (and the
@@ -118,6 +128,8 @@ function subjectKey(subjectId: string): string {
 type CacheEntry = {
   state: SubjectConsentState;
   expiresAt: number;
+  /** When a hit queues a background read of the state (Infinity once queued). */
+  refreshAt: number;
   /** Decisions by purpose, then by categories (and channel); at most MEMO_PER_SUBJECT. */
   memo: Map<string, Map<string, PurposeDecision>> | undefined;
   memoSize: number;
@@ -230,7 +242,19 @@ export function createConsentService({
   const cacheOn = maxSubjects > 0 && ttlMs > 0;
   const cache = new Map<string, CacheEntry>();
   const pendingReads = new Set<PendingRead>();
-  const cacheStats = { hits: 0, misses: 0, invalidations: 0 };
+  const cacheStats = { hits: 0, misses: 0, invalidations: 0, refreshes: 0 };
+
+  /** A new cache entry for a state read at `readAtMs`. */
+  function cacheEntry(state: SubjectConsentState, readAtMs: number, used: boolean): CacheEntry {
+    return {
+      state,
+      expiresAt: readAtMs + ttlMs,
+      refreshAt: readAtMs + ttlMs * (REFRESH_AFTER + REFRESH_JITTER * Math.random()),
+      memo: undefined,
+      memoSize: 0,
+      used,
+    };
+  }
 
   function invalidate(subjectIds: readonly string[]): void {
     for (const given of subjectIds) {
@@ -282,13 +306,67 @@ export function createConsentService({
     return openBatch.result;
   }
 
-  /** The subject's cached state while it is fresh (a hit: it becomes the most recently used). */
+  /**
+   * The subject's cached state while it is fresh (a hit: it becomes the most recently used). A hit
+   * past the entry's refresh point queues a background read, so a subject in use is read again
+   * before its TTL runs out instead of missing on a request (a cache filled in one burst would
+   * otherwise expire in one burst, every request a miss).
+   */
   function cachedEntry(id: string, nowMs: number): CacheEntry | undefined {
     const entry = cacheOn && !closed ? cache.get(id) : undefined;
     if (!entry || entry.expiresAt <= nowMs) return undefined;
     entry.used = true;
     cacheStats.hits += 1;
+    if (entry.refreshAt <= nowMs) {
+      entry.refreshAt = Number.POSITIVE_INFINITY;
+      refreshing.set(id, entry);
+      if (!refreshTimer) scheduleRefresh();
+    }
     return entry;
+  }
+
+  // Entries queued for a background read, by subject (the entry that asked, to replace only it).
+  const refreshing = new Map<string, CacheEntry>();
+  let refreshTimer: NodeJS.Timeout | undefined;
+  function scheduleRefresh(): void {
+    refreshTimer = setTimeout(() => void refreshSome(), REFRESH_EVERY_MS);
+    refreshTimer.unref();
+  }
+
+  /**
+   * Reads up to REFRESH_BATCH queued states in one query and replaces the entries that asked, as a
+   * miss would cache them: a subject invalidated while the read was in flight (or replaced, or
+   * evicted) keeps what the invalidation left. A failed read leaves the entries to their TTL.
+   */
+  async function refreshSome(): Promise<void> {
+    const ids: string[] = [];
+    const asked: CacheEntry[] = [];
+    for (const [id, entry] of refreshing) {
+      if (ids.length >= REFRESH_BATCH) break;
+      refreshing.delete(id);
+      if (cache.get(id) !== entry) continue;
+      ids.push(id);
+      asked.push(entry);
+    }
+    const readAtMs = clock.now().getTime();
+    const read: PendingRead = { ids: new Set(ids), stale: new Set() };
+    pendingReads.add(read);
+    try {
+      const states = ids.length > 0 ? await ledger.statesOf(ids) : new Map();
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i] as string;
+        const entry = asked[i] as CacheEntry;
+        if (closed || read.stale.has(id) || cache.get(id) !== entry) continue;
+        cache.set(id, cacheEntry(states.get(id) ?? { purposes: {} }, readAtMs, entry.used));
+        cacheStats.refreshes += 1;
+      }
+    } catch (error) {
+      onBackgroundError?.(error);
+    } finally {
+      pendingReads.delete(read);
+      refreshTimer = undefined;
+      if (refreshing.size > 0 && !closed) scheduleRefresh();
+    }
   }
 
   /**
@@ -321,13 +399,7 @@ export function createConsentService({
     cacheStats.misses += missing.length;
     const { states, stale } = await loadStates(missing);
     for (const id of missing) {
-      const entry: CacheEntry = {
-        state: states.get(id) ?? { purposes: {} },
-        expiresAt: nowMs + ttlMs,
-        memo: undefined,
-        memoSize: 0,
-        used: false,
-      };
+      const entry = cacheEntry(states.get(id) ?? { purposes: {} }, nowMs, false);
       out.set(id, entry);
       if (cacheOn && !closed && !stale.has(id)) {
         cache.delete(id);
@@ -807,6 +879,8 @@ export function createConsentService({
       hits: number;
       misses: number;
       invalidations: number;
+      /** States read again in the background before their TTL ran out. */
+      refreshes: number;
     } {
       return { enabled: cacheOn, subjects: cache.size, ...cacheStats };
     },
@@ -820,6 +894,9 @@ export function createConsentService({
       for (const unsubscribe of unsubscribes) unsubscribe();
       if (flushTimer) clearTimeout(flushTimer);
       flushTimer = undefined;
+      if (refreshTimer) clearTimeout(refreshTimer);
+      refreshTimer = undefined;
+      refreshing.clear();
       cache.clear();
       await Promise.all([flushDenials(), service.flushDecisionCounts()]);
     },
