@@ -242,8 +242,44 @@ describe("decision fast path (issue 4, HTTP decisions)", () => {
       expect(decisionFastPathStats(t.app).answered - before).toBe(c.fast ? 1 : 0);
       const fastify = await viaFastify(headers, c.body, c.path);
       expect(socket).toEqual(fastify);
-      expect(socket.headers["content-security-policy"]).toBeDefined();
+      // Security headers on either path: a service's set with a valid key, else the full API set.
+      expect(socket.headers["cache-control"]).toBe("no-store");
+      expect(socket.headers["content-security-policy"] === undefined).toBe(
+        headers[SERVICE_KEY_HEADER] === SERVICE_KEY,
+      );
     });
+
+  it("SEC-8: a service's answers carry the headers that act on any client; without a valid key, the full API set", async () => {
+    const body = JSON.stringify(item("service-operation", ["device"]));
+    const answer = await fetch(`${base}/api/v1/decisions`, { method: "POST", headers: json, body });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("strict-transport-security")).toBe("max-age=31536000; includeSubDomains");
+    expect(answer.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(answer.headers.get("cache-control")).toBe("no-store");
+    // Document and no-cors protections: no such load can carry a service key (ADR 0012).
+    for (const name of [
+      "content-security-policy",
+      "x-frame-options",
+      "cross-origin-resource-policy",
+      "referrer-policy",
+    ])
+      expect(answer.headers.get(name)).toBeNull();
+    // Anyone else (a browser loading the URL, a wrong key) gets the 401 with every API header.
+    for (const headers of [
+      { "content-type": "application/json" },
+      { ...json, [SERVICE_KEY_HEADER]: "not-the-key-0123456789abcdef" },
+    ]) {
+      const refused = await fetch(`${base}/api/v1/decisions`, { method: "POST", headers, body });
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get("content-security-policy")).toBe(
+        "default-src 'none'; frame-ancestors 'none'",
+      );
+      expect(refused.headers.get("x-frame-options")).toBe("DENY");
+      expect(refused.headers.get("cross-origin-resource-policy")).toBe("same-origin");
+      expect(refused.headers.get("referrer-policy")).toBe("no-referrer");
+      expect(refused.headers.get("cache-control")).toBe("no-store");
+    }
+  });
 
   it("SEC-4: a denial answered on the fast path is audited under the request id it answered with", async () => {
     const subjectId = randomUUID();

@@ -61,9 +61,26 @@ export const API_SECURITY_HEADERS: readonly string[] = Object.freeze([
 ]);
 const API_PREFIX = "/api/";
 
+/**
+ * The security headers of an answer to a request that presented a valid service key (the
+ * decision API, the SDK's routes): the API set without the four headers that only act on a
+ * browser document or a no-cors load (CSP, frame options, CORP, referrer policy). A browser can
+ * only send the key from a script, through CORS, where none of the four has any effect; a
+ * document, frame, image or script load cannot carry it, and gets the full set with its 401.
+ * What acts on any client stays: no cache may keep the answer, no sniffing, HTTPS only (ADR 0012).
+ */
+export const SERVICE_API_SECURITY_HEADERS: readonly string[] = Object.freeze([
+  "strict-transport-security",
+  "max-age=31536000; includeSubDomains",
+  "x-content-type-options",
+  "nosniff",
+  "cache-control",
+  "no-store",
+]);
+
 /** What requests answered outside Fastify's hooks (the decision fast path) need to match them. */
 export type Security = {
-  /** The constant security headers of every API response, as a flat [name, value, …] list. */
+  /** The constant security headers of an answer to a service-key request, as a flat [name, value, …] list. */
   headers: readonly string[];
   /** The rate limiter's counters (window RATE_LIMIT_WINDOW_MS). */
   counters: WindowCounters;
@@ -82,15 +99,19 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
     referrerPolicy: { policy: "same-origin" },
     crossOriginEmbedderPolicy: false,
   });
+  const serviceOf = serviceKeyVerifier(config.serviceKeys);
   // On the raw response, as @fastify/helmet did: a route's own reply.header() still wins.
   app.addHook("onRequest", (request, reply, done) => {
     const raw = reply.raw;
-    const headers = request.url.startsWith(API_PREFIX) ? API_SECURITY_HEADERS : pageHeaders;
+    const headers = !request.url.startsWith(API_PREFIX)
+      ? pageHeaders
+      : serviceOf(request)
+        ? SERVICE_API_SECURITY_HEADERS
+        : API_SECURITY_HEADERS;
     for (let i = 0; i < headers.length; i += 2) raw.setHeader(headers[i] as string, headers[i + 1] as string);
     done();
   });
 
-  const serviceOf = serviceKeyVerifier(config.serviceKeys);
   const counters = new WindowCounters();
   await app.register(rateLimit, {
     global: true,
@@ -113,7 +134,7 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
       });
     },
   });
-  return { headers: API_SECURITY_HEADERS, counters };
+  return { headers: SERVICE_API_SECURITY_HEADERS, counters };
 }
 
 /**
