@@ -823,21 +823,36 @@ export function createConsentService({
       const now = clock.now();
       const nowMs = now.getTime();
       const keys = items.map((i) => subjectKey(i.subjectId));
-      const entries = await entriesOf(keys.length === 1 ? keys : [...new Set(keys)], nowMs);
+      // Each item's entry: straight from the cache while every subject is there (the usual case),
+      // and from one read of the rest (each subject once) from the first miss on.
+      const entries: CacheEntry[] = new Array(keys.length);
+      let at = 0;
+      for (; at < keys.length; at++) {
+        const entry = cachedEntry(keys[at] as string, nowMs);
+        if (!entry) break;
+        entries[at] = entry;
+      }
+      if (at < keys.length) {
+        const rest = keys.slice(at);
+        const read = await entriesOf(rest.length === 1 ? rest : [...new Set(rest)], nowMs);
+        for (; at < keys.length; at++) entries[at] = read.get(keys[at] as string) as CacheEntry;
+      }
       const minute = Math.floor(nowMs / MINUTE_MS) * MINUTE_MS;
       const evidence: AuditEventInput[] = [];
       const denied: AuditEventInput[] = [];
       // After close, counts and denials are written by this call itself (nobody would flush them later).
       const into = closed ? new CountTable() : counts;
-      const decisions = items.map((item, i) => {
-        const d = decideWith(entries.get(keys[i] as string) as CacheEntry, item);
+      const decisions: PurposeDecision[] = new Array(items.length);
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i] as DecisionItem;
+        const d = decideWith(entries[i] as CacheEntry, item);
         if (!d.allow || d.sensitive)
           (d.allow ? evidence : denied).push(
             decisionAuditEvent(serviceName, item, d, { occurredAt: now, requestId: requestId ?? null }),
           );
         else countAllowed(into, serviceName, item, minute);
-        return d;
-      });
+        decisions[i] = d;
+      }
       if (into !== counts && into.size > 0) await writeCountMap(into);
       else scheduleFlush();
       if (closed) evidence.push(...denied);
