@@ -187,6 +187,35 @@ function check(name: string, l: Load): void {
   if (l.errors || l.non2xx) throw new Error(`${name} answered ${l.errors} errors and ${l.non2xx} non-2xx`);
 }
 
+/** A load's result once `check` has passed it. */
+async function checked<T extends Load>(name: string, run: Promise<T>): Promise<T> {
+  const result = await run;
+  check(name, result);
+  return result;
+}
+
+/**
+ * Runs `a` and `b` back to back, `rounds` times, with the one going first alternating: the pairs
+ * of results, for ratios taken within a round (this machine's speed drifts between rounds).
+ */
+async function pairedRounds<A, B>(
+  rounds: number,
+  a: () => Promise<A>,
+  b: () => Promise<B>,
+): Promise<[A, B][]> {
+  const pairs: [A, B][] = [];
+  for (let r = 0; r < rounds; r++) {
+    if (r % 2 === 0) {
+      const x = await a();
+      pairs.push([x, await b()]);
+    } else {
+      const y = await b();
+      pairs.push([await a(), y]);
+    }
+  }
+  return pairs;
+}
+
 /** CPU time (user + system, all threads) a process has used so far, in µs (Linux /proc; else NaN). */
 function cpuMicros(pid: number | undefined): number {
   try {
@@ -297,33 +326,18 @@ export const httpDecisionsBenchmark: Benchmark = {
         // from round to round; the ratio of each round, and their median.
         await load(singleUrl, { ...post, seconds: quick ? 1 : 2 });
         await load(peerUrl, { ...post, seconds: 1 });
-        const ours: Measured[] = [];
-        const theirs: Measured[] = [];
-        const ratios: number[] = [];
-        for (let r = 0; r < rounds; r++) {
-          const runOurs = async () => {
-            const o = await measured(server.child.pid, singleUrl, { ...post, seconds: peakSeconds });
-            check("single decisions", o);
-            return o;
-          };
-          const runTheirs = async () => {
-            const t = await measured(peerPid, peerUrl, { ...post, seconds: peakSeconds });
-            check("hello-world", t);
-            return t;
-          };
-          let o: Measured;
-          let t: Measured;
-          if (r % 2 === 0) {
-            o = await runOurs();
-            t = await runTheirs();
-          } else {
-            t = await runTheirs();
-            o = await runOurs();
-          }
-          ours.push(o);
-          theirs.push(t);
-          ratios.push(o.requestsPerSecond / t.requestsPerSecond);
-        }
+        const peaks = await pairedRounds(
+          rounds,
+          () =>
+            checked(
+              "single decisions",
+              measured(server.child.pid, singleUrl, { ...post, seconds: peakSeconds }),
+            ),
+          () => checked("hello-world", measured(peerPid, peerUrl, { ...post, seconds: peakSeconds })),
+        );
+        const ours = peaks.map(([o]) => o);
+        const theirs = peaks.map(([, t]) => t);
+        const ratios = peaks.map(([o, t]) => o.requestsPerSecond / t.requestsPerSecond);
         single = median(ours, (m) => m.requestsPerSecond);
         peerSingle = median(theirs, (m) => m.requestsPerSecond);
         peakRatio = median(ratios, (x) => x);
@@ -352,38 +366,20 @@ export const httpDecisionsBenchmark: Benchmark = {
 
         // Batches against single decisions, paired in rounds as the peaks are.
         await load(batchUrl, { ...post, bodies: batches, seconds: 1, connections: 10 });
-        const batchRuns: Load[] = [];
-        const pairedSingles: Load[] = [];
-        const batchRatios: number[] = [];
-        for (let r = 0; r < batchRounds; r++) {
-          const runBatch = async () => {
-            const b = await load(batchUrl, {
-              ...post,
-              bodies: batches,
-              seconds: peakSeconds,
-              connections: 10,
-            });
-            check("batch decisions", b);
-            return b;
-          };
-          const runSingle = async () => {
-            const o = await load(singleUrl, { ...post, seconds: peakSeconds });
-            check("single decisions", o);
-            return o;
-          };
-          let b: Load;
-          let o: Load;
-          if (r % 2 === 0) {
-            b = await runBatch();
-            o = await runSingle();
-          } else {
-            o = await runSingle();
-            b = await runBatch();
-          }
-          batchRuns.push(b);
-          pairedSingles.push(o);
-          batchRatios.push((b.requestsPerSecond * BATCH_SIZE) / o.requestsPerSecond);
-        }
+        const batchPairs = await pairedRounds(
+          batchRounds,
+          () =>
+            checked(
+              "batch decisions",
+              load(batchUrl, { ...post, bodies: batches, seconds: peakSeconds, connections: 10 }),
+            ),
+          () => checked("single decisions", load(singleUrl, { ...post, seconds: peakSeconds })),
+        );
+        const batchRuns = batchPairs.map(([b]) => b);
+        const pairedSingles = batchPairs.map(([, o]) => o);
+        const batchRatios = batchPairs.map(
+          ([b, o]) => (b.requestsPerSecond * BATCH_SIZE) / o.requestsPerSecond,
+        );
         batch = median(batchRuns, (m) => m.requestsPerSecond);
         batchSingle = median(pairedSingles, (m) => m.requestsPerSecond);
         batchRatio = median(batchRatios, (x) => x);

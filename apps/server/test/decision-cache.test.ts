@@ -211,13 +211,15 @@ describe("decision state cache (CON-5)", () => {
     expect(t.app.custos.consent.cacheStats().misses).toBe(before.misses);
   });
 
-  it("CON-5: a change committed while a background refresh reads is not overwritten by that read", async () => {
+  /**
+   * A consent service on the real ledger whose next state read is answered only when released,
+   * after its query ran (a slow network): what a change racing that read needs.
+   */
+  function serviceWithHeldRead(serviceClock: ReturnType<typeof fixedClock>) {
     const db = t.database.db;
-    const changes = createConsentChanges();
     const real = createConsentLedger({ db });
     let reads = 0;
     let holdNext: Promise<void> | undefined;
-    // The real ledger; the next read's answer is held back after its query ran.
     const ledger = {
       ...real,
       async statesOf(ids: readonly string[]) {
@@ -229,38 +231,52 @@ describe("decision state cache (CON-5)", () => {
         return states;
       },
     };
-    const own = fixedClock("2025-04-01T08:00:00Z");
     const service = createConsentService({
       db,
       manifest: t.manifest.manifest,
       ledger,
       audit: createAuditLedger({ db }),
-      clock: own,
+      clock: serviceClock,
       publicUrl: "http://custos.test",
-      changes,
+      changes: createConsentChanges(),
       cache: { maxSubjects: 100, ttlMs: 60_000 },
     });
+    const consent = {
+      purposeId: "surveys",
+      noticeVersion: t.manifest.manifest.version,
+      language: "en" as const,
+      method: "app" as const,
+    };
+    return {
+      service,
+      consent,
+      reads: () => reads,
+      /** Holds the next read's answer; call the result to release it. */
+      holdNextRead(): () => void {
+        let release = () => {};
+        holdNext = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        return release;
+      },
+    };
+  }
+
+  it("CON-5: a change committed while a background refresh reads is not overwritten by that read", async () => {
+    const own = fixedClock("2025-04-01T08:00:00Z");
+    const { service, consent, reads, holdNextRead } = serviceWithHeldRead(own);
     try {
       const subjectId = randomUUID();
-      const consent = {
-        purposeId: "surveys",
-        noticeVersion: t.manifest.manifest.version,
-        language: "en" as const,
-        method: "app" as const,
-      };
       await service.record(subjectId, { ...consent, state: "given" });
       expect((await service.decideMany("game-server", [surveys(subjectId)]))[0]).toMatchObject({
         allow: true,
       });
-      let release = () => {};
-      holdNext = new Promise<void>((resolve) => {
-        release = resolve;
-      });
+      const release = holdNextRead();
       own.advance(46_000);
-      const readsBefore = reads;
+      const readsBefore = reads();
       // A hit past the refresh point: answered from the cache, its background read is held.
       expect(service.decideOne("game-server", surveys(subjectId))).toMatchObject({ allow: true });
-      await expect.poll(() => reads, { timeout: 5000 }).toBe(readsBefore + 1);
+      await expect.poll(reads, { timeout: 5000 }).toBe(readsBefore + 1);
       await service.record(subjectId, { ...consent, state: "withdrawn" });
       release();
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -273,44 +289,11 @@ describe("decision state cache (CON-5)", () => {
   });
 
   it("CON-5: a state read while the subject changed answers that request but is not cached", async () => {
-    const db = t.database.db;
-    const changes = createConsentChanges();
-    const real = createConsentLedger({ db });
-    let holdNext: Promise<void> | undefined;
-    // The real ledger; the next read's answer is held back after its query ran (a slow network).
-    const ledger = {
-      ...real,
-      async statesOf(ids: readonly string[]) {
-        const states = await real.statesOf(ids);
-        const hold = holdNext;
-        holdNext = undefined;
-        await hold;
-        return states;
-      },
-    };
-    const service = createConsentService({
-      db,
-      manifest: t.manifest.manifest,
-      ledger,
-      audit: createAuditLedger({ db }),
-      clock,
-      publicUrl: "http://custos.test",
-      changes,
-      cache: { maxSubjects: 100, ttlMs: 60_000 },
-    });
+    const { service, consent, holdNextRead } = serviceWithHeldRead(clock);
     try {
       const subjectId = randomUUID();
-      const consent = {
-        purposeId: "surveys",
-        noticeVersion: t.manifest.manifest.version,
-        language: "en" as const,
-        method: "app" as const,
-      };
       await service.record(subjectId, { ...consent, state: "given" });
-      let release = () => {};
-      holdNext = new Promise<void>((resolve) => {
-        release = resolve;
-      });
+      const release = holdNextRead();
       const racing = service.decideMany("game-server", [surveys(subjectId)]);
       // Let the query run, then withdraw while its answer is held.
       await new Promise((resolve) => setTimeout(resolve, 50));
