@@ -288,6 +288,62 @@ describe("decision state cache (CON-5)", () => {
     }
   });
 
+  it("CON-5: a background refresh that fails leaves the cached state to its TTL, then a miss reads it", async () => {
+    const db = t.database.db;
+    const real = createConsentLedger({ db });
+    let failReads = false;
+    const ledger = {
+      ...real,
+      async statesOf(ids: readonly string[]) {
+        if (failReads) throw new Error("the database is unreachable");
+        return real.statesOf(ids);
+      },
+    };
+    const own = fixedClock("2025-04-01T08:00:00Z");
+    const failures: unknown[] = [];
+    const service = createConsentService({
+      db,
+      manifest: t.manifest.manifest,
+      ledger,
+      audit: createAuditLedger({ db }),
+      clock: own,
+      publicUrl: "http://custos.test",
+      changes: createConsentChanges(),
+      cache: { maxSubjects: 100, ttlMs: 60_000 },
+      onBackgroundError: (error) => failures.push(error),
+    });
+    try {
+      const subjectId = randomUUID();
+      await service.record(subjectId, {
+        purposeId: "surveys",
+        state: "given",
+        noticeVersion: t.manifest.manifest.version,
+        language: "en",
+        method: "app",
+      });
+      expect((await service.decideMany("game-server", [surveys(subjectId)]))[0]).toMatchObject({
+        allow: true,
+      });
+      failReads = true;
+      own.advance(46_000);
+      expect(service.decideOne("game-server", surveys(subjectId))).toMatchObject({ allow: true });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Still answered from the cache, synchronously, until the TTL; nothing reported as lost evidence.
+      expect(service.decideOne("game-server", surveys(subjectId))).toMatchObject({ allow: true });
+      expect(service.cacheStats().refreshes).toBe(0);
+      expect(failures).toEqual([]);
+      failReads = false;
+      own.advance(15_000);
+      const { misses } = service.cacheStats();
+      expect((await service.decideMany("game-server", [surveys(subjectId)]))[0]).toMatchObject({
+        allow: true,
+      });
+      expect(service.cacheStats().misses).toBe(misses + 1);
+    } finally {
+      await service.close();
+    }
+  });
+
   it("CON-5: a state read while the subject changed answers that request but is not cached", async () => {
     const { service, consent, holdNextRead } = serviceWithHeldRead(clock);
     try {

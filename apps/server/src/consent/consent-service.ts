@@ -360,8 +360,9 @@ export function createConsentService({
         cache.set(id, cacheEntry(states.get(id) ?? { purposes: {} }, readAtMs, entry.used));
         cacheStats.refreshes += 1;
       }
-    } catch (error) {
-      onBackgroundError?.(error);
+    } catch {
+      // The entries keep their TTL. The read after it is a miss on a request, which reports a
+      // fault to that request (onBackgroundError is about evidence that could not be written).
     } finally {
       pendingReads.delete(read);
       refreshTimer = undefined;
