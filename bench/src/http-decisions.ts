@@ -261,9 +261,9 @@ export const httpDecisionsBenchmark: Benchmark = {
     "POST /api/v1/decisions (single and batch of 100) against a bare Fastify hello-world given the same requests: peak req/s, server CPU per request, p99 at half the peak, batch speed-up",
   async run({ quick, log }) {
     const seconds = quick ? 2 : 4;
-    const rounds = quick ? 1 : 7;
+    const rounds = quick ? 1 : 9;
     const peakSeconds = 2;
-    const batchRounds = quick ? 1 : 3;
+    const batchRounds = quick ? 1 : 5;
     const connections = 50;
     // At a fixed rate autocannon sends each connection's share of a second back to back, so the
     // connection count is the burst concurrency: 10, a common client pool size.
