@@ -211,35 +211,29 @@ describe("decision state cache (CON-5)", () => {
     expect(t.app.custos.consent.cacheStats().misses).toBe(before.misses);
   });
 
+  type StatesOf = ReturnType<typeof createConsentLedger>["statesOf"];
+
   /**
-   * A consent service on the real ledger whose next state read is answered only when released,
-   * after its query ran (a slow network): what a change racing that read needs.
+   * A cached consent service on the real ledger, its state reads going through `statesOf` (given
+   * the real one), and the consent it records for the tests below.
    */
-  function serviceWithHeldRead(serviceClock: ReturnType<typeof fixedClock>) {
+  function serviceOnLedger(
+    serviceClock: ReturnType<typeof fixedClock>,
+    statesOf: (real: StatesOf, ids: readonly string[]) => ReturnType<StatesOf>,
+    onBackgroundError?: (error: unknown) => void,
+  ) {
     const db = t.database.db;
     const real = createConsentLedger({ db });
-    let reads = 0;
-    let holdNext: Promise<void> | undefined;
-    const ledger = {
-      ...real,
-      async statesOf(ids: readonly string[]) {
-        reads += 1;
-        const states = await real.statesOf(ids);
-        const hold = holdNext;
-        holdNext = undefined;
-        await hold;
-        return states;
-      },
-    };
     const service = createConsentService({
       db,
       manifest: t.manifest.manifest,
-      ledger,
+      ledger: { ...real, statesOf: (ids: readonly string[]) => statesOf(real.statesOf, ids) },
       audit: createAuditLedger({ db }),
       clock: serviceClock,
       publicUrl: "http://custos.test",
       changes: createConsentChanges(),
       cache: { maxSubjects: 100, ttlMs: 60_000 },
+      onBackgroundError,
     });
     const consent = {
       purposeId: "surveys",
@@ -247,6 +241,24 @@ describe("decision state cache (CON-5)", () => {
       language: "en" as const,
       method: "app" as const,
     };
+    return { service, consent };
+  }
+
+  /**
+   * A consent service whose next state read is answered only when released, after its query ran
+   * (a slow network): what a change racing that read needs.
+   */
+  function serviceWithHeldRead(serviceClock: ReturnType<typeof fixedClock>) {
+    let reads = 0;
+    let holdNext: Promise<void> | undefined;
+    const { service, consent } = serviceOnLedger(serviceClock, async (statesOf, ids) => {
+      reads += 1;
+      const states = await statesOf(ids);
+      const hold = holdNext;
+      holdNext = undefined;
+      await hold;
+      return states;
+    });
     return {
       service,
       consent,
@@ -289,38 +301,20 @@ describe("decision state cache (CON-5)", () => {
   });
 
   it("CON-5: a background refresh that fails leaves the cached state to its TTL, then a miss reads it", async () => {
-    const db = t.database.db;
-    const real = createConsentLedger({ db });
     let failReads = false;
-    const ledger = {
-      ...real,
-      async statesOf(ids: readonly string[]) {
-        if (failReads) throw new Error("the database is unreachable");
-        return real.statesOf(ids);
-      },
-    };
     const own = fixedClock("2025-04-01T08:00:00Z");
     const failures: unknown[] = [];
-    const service = createConsentService({
-      db,
-      manifest: t.manifest.manifest,
-      ledger,
-      audit: createAuditLedger({ db }),
-      clock: own,
-      publicUrl: "http://custos.test",
-      changes: createConsentChanges(),
-      cache: { maxSubjects: 100, ttlMs: 60_000 },
-      onBackgroundError: (error) => failures.push(error),
-    });
+    const { service, consent } = serviceOnLedger(
+      own,
+      async (statesOf, ids) => {
+        if (failReads) throw new Error("the database is unreachable");
+        return statesOf(ids);
+      },
+      (error) => failures.push(error),
+    );
     try {
       const subjectId = randomUUID();
-      await service.record(subjectId, {
-        purposeId: "surveys",
-        state: "given",
-        noticeVersion: t.manifest.manifest.version,
-        language: "en",
-        method: "app",
-      });
+      await service.record(subjectId, { ...consent, state: "given" });
       expect((await service.decideMany("game-server", [surveys(subjectId)]))[0]).toMatchObject({
         allow: true,
       });

@@ -349,14 +349,13 @@ export function createConsentService({
       asked.push(entry);
     }
     const readAtMs = clock.now().getTime();
-    const read: PendingRead = { ids: new Set(ids), stale: new Set() };
-    pendingReads.add(read);
     try {
       const states = ids.length > 0 ? await ledger.statesOf(ids) : new Map();
       for (let i = 0; i < ids.length; i++) {
         const id = ids[i] as string;
         const entry = asked[i] as CacheEntry;
-        if (closed || read.stale.has(id) || cache.get(id) !== entry) continue;
+        // An invalidation (or eviction, or close) removed the entry that asked: keep what it left.
+        if (cache.get(id) !== entry) continue;
         cache.set(id, cacheEntry(states.get(id) ?? { purposes: {} }, readAtMs, entry.used));
         cacheStats.refreshes += 1;
       }
@@ -364,7 +363,6 @@ export function createConsentService({
       // The entries keep their TTL. The read after it is a miss on a request, which reports a
       // fault to that request (onBackgroundError is about evidence that could not be written).
     } finally {
-      pendingReads.delete(read);
       refreshTimer = undefined;
       if (refreshing.size > 0 && !closed) scheduleRefresh();
     }
