@@ -457,7 +457,9 @@ describe("decision fast path and the service rate limit (SEC-8)", () => {
   let base: string;
 
   beforeAll(async () => {
-    t = await buildTestApp({ env: { CUSTOS_SERVICE_KEYS: serviceKeys, CUSTOS_SERVICE_RATE_LIMIT_MAX: "4" } });
+    t = await buildTestApp({
+      env: { CUSTOS_SERVICE_KEYS: serviceKeys, CUSTOS_SERVICE_RATE_LIMIT_MAX: "10" },
+    });
     await t.app.listen({ port: 0, host: "127.0.0.1" });
     const address = t.app.server.address();
     base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
@@ -466,28 +468,57 @@ describe("decision fast path and the service rate limit (SEC-8)", () => {
     await t?.close();
   });
 
-  it("SEC-8: both paths count against one limit per service; over it the route's 429 answers", async () => {
+  it("SEC-8: both paths count against one limit per service, show the count from 80% of it, and over it the route's 429 answers", async () => {
     const body = JSON.stringify({ subjectId: randomUUID(), purposeId: "delivery", categories: ["delivery"] });
     const fast = () => fetch(`${base}/api/v1/decisions`, { method: "POST", headers: json, body });
-    const first = await fast();
-    expect(first.status).toBe(200);
-    expect(first.headers.get("x-ratelimit-limit")).toBe("4");
-    expect(first.headers.get("x-ratelimit-remaining")).toBe("3");
-    const injected = await t.app.inject({
-      method: "POST",
-      url: "/api/v1/decisions",
-      headers: json,
-      payload: body,
+    const injected = () =>
+      t.app.inject({ method: "POST", url: "/api/v1/decisions", headers: json, payload: body });
+    const rate = (headers: { get(name: string): string | null }) =>
+      ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"].map((name) => headers.get(name));
+    const fromInject = (r: Awaited<ReturnType<typeof injected>>) => ({
+      get: (name: string) => (r.headers[name] as string | undefined) ?? null,
     });
-    expect(injected.statusCode).toBe(200);
-    expect(injected.headers["x-ratelimit-remaining"]).toBe("2");
-    expect((await fast()).headers.get("x-ratelimit-remaining")).toBe("1");
-    expect((await fast()).status).toBe(200);
+    // Requests 1–7 of 10: below 80% of the quota, no rate-limit headers on either path.
+    for (let i = 0; i < 3; i++) {
+      const res = await fast();
+      expect(res.status).toBe(200);
+      expect(rate(res.headers)).toEqual([null, null, null]);
+    }
+    const quiet = await injected();
+    expect(quiet.statusCode).toBe(200);
+    expect(rate(fromInject(quiet))).toEqual([null, null, null]);
+    for (let i = 0; i < 3; i++) expect(rate((await fast()).headers)).toEqual([null, null, null]);
+    // From the 8th on, both paths carry them.
+    const eighth = await fast();
+    expect(eighth.status).toBe(200);
+    const [limit, remaining, reset] = rate(eighth.headers);
+    expect([limit, remaining]).toEqual(["10", "2"]);
+    expect(Number(reset)).toBeGreaterThan(0);
+    expect(Number(reset)).toBeLessThanOrEqual(60);
+    const ninth = await injected();
+    expect(ninth.statusCode).toBe(200);
+    expect(rate(fromInject(ninth)).slice(0, 2)).toEqual(["10", "1"]);
+    const tenth = await fast();
+    expect(tenth.status).toBe(200);
+    expect(rate(tenth.headers).slice(0, 2)).toEqual(["10", "0"]);
     const limited = await fast();
     expect(limited.status).toBe(429);
     expect(((await limited.json()) as { error: { message: string } }).error.message).toContain(
-      "from this service (limit 4 per minute)",
+      "from this service (limit 10 per minute)",
     );
+    expect(rate(limited.headers).slice(0, 2)).toEqual(["10", "0"]);
     expect(limited.headers.get("retry-after")).not.toBeNull();
+    expect(decisionFastPathStats(t.app).answered).toBeGreaterThanOrEqual(8);
+  });
+
+  it("SEC-8: a request without a valid key is counted per client and always shows the count", async () => {
+    const res = await fetch(`${base}/api/v1/decisions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ subjectId: randomUUID(), purposeId: "delivery", categories: ["delivery"] }),
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("x-ratelimit-limit")).toBe(String(t.config.rateLimitMax));
+    expect(Number(res.headers.get("x-ratelimit-remaining"))).toBeLessThan(t.config.rateLimitMax);
   });
 });

@@ -5,7 +5,13 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { errorAnswer } from "../errors.ts";
 import { lazyChildLogger } from "../logging.ts";
-import { RATE_LIMIT_WINDOW_MS, type Security, serviceBucket } from "../security/security-plugins.ts";
+import {
+  RATE_LIMIT_WINDOW_MS,
+  rateLimitHeaders,
+  rateLimitHeadersDue,
+  type Security,
+  serviceBucket,
+} from "../security/security-plugins.ts";
 import type { WindowCount } from "../security/window-counters.ts";
 import type { Metrics } from "../system/metrics.ts";
 import {
@@ -180,16 +186,11 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
   const root = app.log as unknown as Logger;
   const max = deps.serviceRateLimitMax;
   // The answer's headers, filled in per answer. Node reads a header list once, while writeHead
-  // runs (it keeps the text it builds, not the list), so one list serves every answer.
+  // runs (it keeps the text it builds, not the list), so one list serves every answer. The
+  // rate-limit headers go in only when due (near the limit, ADR 0013), in a list of their own.
   const headers: string[] = [
     ...securityHeaders,
     "x-request-id",
-    "",
-    "x-ratelimit-limit",
-    String(max),
-    "x-ratelimit-remaining",
-    "",
-    "x-ratelimit-reset",
     "",
     "content-type",
     CONTENT_TYPE,
@@ -197,9 +198,9 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
     "",
   ];
   const ID_AT = securityHeaders.length + 1;
-  const REMAINING_AT = ID_AT + 4;
-  const RESET_AT = ID_AT + 6;
-  const LENGTH_AT = ID_AT + 10;
+  const LENGTH_AT = ID_AT + 4;
+  const RATE_AT = LENGTH_AT + 1;
+  const limited: string[] = [...headers, ...rateLimitHeaders(max, { current: 0, ttl: 0 })];
 
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     if (closing || !accept(req, res)) fastify(req, res);
@@ -331,11 +332,15 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
     started: number,
     log: RequestLog | undefined,
   ): void {
-    headers[ID_AT] = id;
-    headers[REMAINING_AT] = String(Math.max(0, max - count.current));
-    headers[RESET_AT] = String(Math.ceil(count.ttl / 1000));
-    headers[LENGTH_AT] = String(Buffer.byteLength(body));
-    res.writeHead(status, headers);
+    const due = rateLimitHeadersDue(true, count.current, max);
+    const list = due ? limited : headers;
+    list[ID_AT] = id;
+    list[LENGTH_AT] = String(Buffer.byteLength(body));
+    if (due) {
+      const rate = rateLimitHeaders(max, count);
+      for (let i = 0; i < rate.length; i++) list[RATE_AT + i] = rate[i] as string;
+    }
+    res.writeHead(status, list);
     res.end(body);
     stats.answered += 1;
     const ms = performance.now() - started;

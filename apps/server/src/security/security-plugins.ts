@@ -1,10 +1,10 @@
 import { AppError } from "@custos/core";
 import rateLimit, { type FastifyRateLimitStoreCtor } from "@fastify/rate-limit";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import helmet, { type HelmetOptions } from "helmet";
 import type { Config } from "../config.ts";
 import { serviceKeyVerifier } from "../consent/service-auth.ts";
-import { WindowCounters } from "./window-counters.ts";
+import { type WindowCount, WindowCounters } from "./window-counters.ts";
 
 /**
  * Transport and browser hardening (SEC-8): for pages, a strict Content-Security-Policy that the
@@ -78,6 +78,31 @@ export const SERVICE_API_SECURITY_HEADERS: readonly string[] = Object.freeze([
   "no-store",
 ]);
 
+/**
+ * An answer to a service key carries the rate-limit headers once the service has used this share
+ * of its window's quota (and on its 429, with `retry-after`); other answers always carry them.
+ * A service sends thousands of requests a second, and three header lines on each cost both ends
+ * of every exchange, while the count means something to it only near the limit (ADR 0013).
+ */
+export const SERVICE_RATE_LIMIT_HEADERS_FROM = 0.8;
+
+/** Whether an answer counted `current` of `max` in its window carries the rate-limit headers. */
+export function rateLimitHeadersDue(service: boolean, current: number, max: number): boolean {
+  return !service || current >= max * SERVICE_RATE_LIMIT_HEADERS_FROM;
+}
+
+/** The rate-limit headers of an answer, as @fastify/rate-limit writes them: [name, value, …]. */
+export function rateLimitHeaders(max: number, count: WindowCount): string[] {
+  return [
+    "x-ratelimit-limit",
+    String(max),
+    "x-ratelimit-remaining",
+    String(Math.max(0, max - count.current)),
+    "x-ratelimit-reset",
+    String(Math.ceil(count.ttl / 1000)),
+  ];
+}
+
 /** What requests answered outside Fastify's hooks (the decision fast path) need to match them. */
 export type Security = {
   /** The constant security headers of an answer to a service-key request, as a flat [name, value, …] list. */
@@ -113,6 +138,17 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
   });
 
   const counters = new WindowCounters();
+  const limitOf = (key: string) =>
+    key.startsWith(SERVICE_BUCKET) ? config.serviceRateLimitMax : config.rateLimitMax;
+  // The plugin's own headers within the limit are off: the rate-limit headers a counted request's
+  // answer carries (if due) are kept here when it is counted, and written as it is sent.
+  const due = new WeakMap<FastifyRequest, string[]>();
+  app.addHook("onSend", (request, reply, payload, done) => {
+    const headers = due.get(request);
+    if (headers)
+      for (let i = 0; i < headers.length; i += 2) reply.header(headers[i] as string, headers[i + 1]);
+    done(null, payload);
+  });
   await app.register(rateLimit, {
     global: true,
     // The plugin calls `new store(options)`: a constructor returning an object yields that object.
@@ -123,9 +159,20 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
       const service = serviceOf(request);
       return service ? serviceBucket(service.service) : request.ip;
     },
-    max: (_request, key) =>
-      key.startsWith(SERVICE_BUCKET) ? config.serviceRateLimitMax : config.rateLimitMax,
+    max: (_request, key) => limitOf(key),
     timeWindow: RATE_LIMIT_WINDOW_MS,
+    addHeadersOnExceeding: {
+      "x-ratelimit-limit": false,
+      "x-ratelimit-remaining": false,
+      "x-ratelimit-reset": false,
+    },
+    // Called for a request counted within the limit, just after it was counted.
+    onExceeding: (request, key) => {
+      const max = limitOf(key);
+      const count = counters.peek(key, RATE_LIMIT_WINDOW_MS);
+      if (rateLimitHeadersDue(key.startsWith(SERVICE_BUCKET), count.current, max))
+        due.set(request, rateLimitHeaders(max, count));
+    },
     errorResponseBuilder: (request, context) => {
       const seconds = Math.max(1, Math.ceil(context.ttl / 1000));
       return new AppError("rate_limited", {
