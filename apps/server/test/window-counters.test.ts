@@ -8,6 +8,8 @@ describe("rate-limit window counters (SEC-8)", () => {
     expect(c.hit("a", 60_000, 2_000)).toEqual({ current: 2, ttl: 59_000 });
     expect(c.peek("a", 60_000, 3_000)).toEqual({ current: 2, ttl: 58_000 });
     expect(c.peek("b", 60_000, 3_000)).toEqual({ current: 0, ttl: 0 });
+    expect([c.countOf("a", 60_000, 3_000), c.countOf("b", 60_000, 3_000)]).toEqual([2, 0]);
+    expect(c.countOf("a", 60_000, 61_000)).toBe(0);
     expect(c.hit("a", 60_000, 61_000)).toEqual({ current: 1, ttl: 60_000 });
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AppError, assertThat, ERROR_CODES, HTTP_STATUS, isAppError, isErrorCode } from "./app-error.ts";
-import { fixedClock, systemClock } from "./clock.ts";
+import { fixedClock, nowMsOf, systemClock } from "./clock.ts";
 import { isUuid, newId } from "./ids.ts";
 
 describe("AppError", () => {
@@ -47,6 +47,15 @@ describe("clock and ids", () => {
     expect(clock.now().toISOString()).toBe("2025-01-01T00:00:01.000Z");
     expect(() => fixedClock("nope")).toThrow();
     expect(Math.abs(systemClock.now().getTime() - Date.now())).toBeLessThan(1000);
+  });
+
+  it("nowMsOf reads a clock's time without a Date where it can, and agrees with now()", () => {
+    const clock = fixedClock("2025-01-01T00:00:00Z");
+    clock.advance(250);
+    expect(nowMsOf(clock)).toBe(clock.now().getTime());
+    const onlyNow = { now: () => new Date("2025-06-01T00:00:00Z") };
+    expect(nowMsOf(onlyNow)).toBe(Date.parse("2025-06-01T00:00:00Z"));
+    expect(Math.abs(nowMsOf(systemClock) - Date.now())).toBeLessThan(1000);
   });
 
   it("newId returns distinct UUID v4 values", () => {

@@ -4,6 +4,7 @@ import {
   decide,
   iso27560Records,
   kantaraReceipts,
+  nowMsOf,
   type PurposeDecision,
   policyFingerprint,
   purposeConsentView,
@@ -784,8 +785,7 @@ export function createConsentService({
       item: DecisionItem,
       requestId?: string,
     ): PurposeDecision | Promise<PurposeDecision> {
-      const now = clock.now();
-      const nowMs = now.getTime();
+      const nowMs = nowMsOf(clock);
       const entry = cachedEntry(subjectKey(item.subjectId), nowMs);
       if (!entry)
         return service.decideMany(serviceName, [item], requestId).then((d) => d[0] as PurposeDecision);
@@ -796,7 +796,7 @@ export function createConsentService({
         return d;
       }
       const event = decisionAuditEvent(serviceName, item, d, {
-        occurredAt: now,
+        occurredAt: new Date(nowMs),
         requestId: requestId ?? null,
       });
       if (!d.allow) {

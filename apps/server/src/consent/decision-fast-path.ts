@@ -238,7 +238,7 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
     const known = callerOf(req);
     if (!known) return false;
     const { caller, bucket } = known;
-    if (counters.peek(bucket, RATE_LIMIT_WINDOW_MS).current >= max) return false;
+    if (counters.countOf(bucket, RATE_LIMIT_WINDOW_MS) >= max) return false;
 
     const started = performance.now();
     const id = deps.requestIdOf(h);
