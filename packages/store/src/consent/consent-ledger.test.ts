@@ -1,11 +1,16 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { decide } from "@custos/core";
 import type { Manifest } from "@custos/manifest";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import type { Database } from "../database.ts";
 import { purposeConsentEvent } from "./consent-fixtures.ts";
-import { type ConsentEventInput, type ConsentLedger, invalidateChangedConsents } from "./consent-ledger.ts";
+import {
+  type ConsentEventInput,
+  type ConsentLedger,
+  invalidateChangedConsents,
+  POLICY_TARGET_ID,
+} from "./consent-ledger.ts";
 import { useLedger } from "./ledger-test-setup.ts";
 
 describe("consent ledger (CON-3, CON-13)", () => {
@@ -40,6 +45,66 @@ describe("consent ledger (CON-3, CON-13)", () => {
     const states = await ledger.statesOf([a, b]);
     expect(states.get(a)?.purposes["location-services"]?.state).toBe("withdrawn");
     expect(states.get(b)?.purposes["location-services"]?.state).toBe("refused");
+  });
+
+  it("CON-5: statesOf gives each subject every kind of switch it has, and subjects share nothing", async () => {
+    const a = randomUUID();
+    const b = randomUUID();
+    const none = randomUUID();
+    const base = { noticeVersion: manifest.version, language: "en", method: "app", actor: "self" } as const;
+    const switchOf = (
+      subjectId: string,
+      targetKind: "policy" | "setting" | "permission" | "marketing",
+      targetId: string,
+      state: ConsentEventInput["state"],
+    ): ConsentEventInput => ({
+      ...base,
+      subjectId,
+      targetKind,
+      targetId,
+      state,
+      fingerprint: createHash("sha256").update(`${targetKind}/${targetId}`).digest("hex"),
+    });
+    await ledger.append(database.db, [
+      switchOf(a, "policy", POLICY_TARGET_ID, "given"),
+      event(a, "location-services", "given"),
+      event(a, "surveys", "withdrawn"),
+      switchOf(a, "setting", "personalised-content", "withdrawn"),
+      switchOf(a, "setting", "personalised-ads", "given"),
+      switchOf(a, "permission", "location", "given"),
+      switchOf(a, "marketing", "email", "withdrawn"),
+    ]);
+    await ledger.append(database.db, [
+      event(b, "surveys", "given"),
+      switchOf(b, "marketing", "sms", "given"),
+    ]);
+
+    const states = await ledger.statesOf([a, b, none]);
+    const sa = states.get(a);
+    expect(sa?.policy?.state).toBe("given");
+    expect(Object.fromEntries(Object.entries(sa?.purposes ?? {}).map(([k, v]) => [k, v.state]))).toEqual({
+      "location-services": "given",
+      surveys: "withdrawn",
+    });
+    expect(sa?.settings?.["personalised-content"]?.state).toBe("withdrawn");
+    expect(sa?.settings?.["personalised-ads"]?.state).toBe("given");
+    expect(sa?.permissions?.location).toMatchObject({
+      state: "given",
+      fingerprint: createHash("sha256").update("permission/location").digest("hex"),
+    });
+    expect(sa?.marketing).toEqual({
+      email: {
+        state: "withdrawn",
+        fingerprint: createHash("sha256").update("marketing/email").digest("hex"),
+        noticeVersion: manifest.version,
+      },
+    });
+    const sb = states.get(b);
+    expect(Object.keys(sb?.purposes ?? {})).toEqual(["surveys"]);
+    expect(sb?.settings).toBeUndefined();
+    expect(Object.keys(sb?.marketing ?? {})).toEqual(["sms"]);
+    expect(sb?.purposes).not.toBe(sa?.purposes);
+    expect(states.get(none)).toEqual({ purposes: {} });
   });
 
   it("CON-3: a failing transaction leaves neither the event nor the projection", async () => {

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import {
   AppError,
   type Clock,
+  type ConsentEntry,
   canonicalJson,
   type DecisionManifest,
   policyFingerprint,
@@ -393,19 +394,37 @@ export function createConsentLedger({
       txOrDb: Kysely<DB> = db,
     ): Promise<Map<string, SubjectConsentState>> {
       const rows = await repo.statesOf(txOrDb, subjectIds);
-      const out = new Map<string, SubjectConsentState>();
+      // Built in place (each subject's records are its own, made here): a subject's rows cost
+      // one property each, not a copy of the record so far (background refreshes read hundreds
+      // of subjects at once, ~20 rows each).
+      type Building = {
+        purposes: Record<string, ConsentEntry>;
+        policy?: ConsentEntry;
+        settings?: Record<string, ConsentEntry>;
+        permissions?: Record<string, ConsentEntry>;
+        marketing?: Record<string, ConsentEntry>;
+      };
+      const put = (record: Record<string, ConsentEntry> | undefined, id: string, entry: ConsentEntry) => {
+        const into = record ?? {};
+        into[id] = entry;
+        return into;
+      };
+      const out = new Map<string, Building>();
       for (const id of subjectIds) out.set(id, { purposes: {} });
       for (const r of rows) {
-        const s = out.get(r.subjectId) ?? { purposes: {} };
+        let s = out.get(r.subjectId);
+        if (s === undefined) {
+          s = { purposes: {} };
+          out.set(r.subjectId, s);
+        }
         const entry = { state: r.state, fingerprint: r.fingerprint, noticeVersion: r.noticeVersion };
-        if (r.targetKind === "purpose") s.purposes = { ...s.purposes, [r.targetId]: entry };
+        if (r.targetKind === "purpose") s.purposes[r.targetId] = entry;
         else if (r.targetKind === "policy" && r.targetId === POLICY_TARGET_ID) s.policy = entry;
-        else if (r.targetKind === "setting") s.settings = { ...s.settings, [r.targetId]: entry };
-        else if (r.targetKind === "permission") s.permissions = { ...s.permissions, [r.targetId]: entry };
-        else if (r.targetKind === "marketing") s.marketing = { ...s.marketing, [r.targetId]: entry };
-        out.set(r.subjectId, s);
+        else if (r.targetKind === "setting") s.settings = put(s.settings, r.targetId, entry);
+        else if (r.targetKind === "permission") s.permissions = put(s.permissions, r.targetId, entry);
+        else if (r.targetKind === "marketing") s.marketing = put(s.marketing, r.targetId, entry);
       }
-      return out;
+      return out as Map<string, SubjectConsentState>;
     },
 
     async stateRows(subjectId: string): Promise<ConsentStateRow[]> {
