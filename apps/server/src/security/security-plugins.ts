@@ -1,6 +1,6 @@
 import { AppError } from "@custos/core";
 import rateLimit, { type FastifyRateLimitStoreCtor } from "@fastify/rate-limit";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import helmet, { type HelmetOptions } from "helmet";
 import type { Config } from "../config.ts";
 import { serviceKeyVerifier } from "../consent/service-auth.ts";
@@ -126,7 +126,10 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
   });
   const serviceOf = serviceKeyVerifier(config.serviceKeys);
   // On the raw response, as @fastify/helmet did: a route's own reply.header() still wins.
+  // Each request's reply, for the rate limiter's callback (which is given the request only).
+  const replies = new WeakMap<FastifyRequest, FastifyReply>();
   app.addHook("onRequest", (request, reply, done) => {
+    replies.set(request, reply);
     const raw = reply.raw;
     const headers = !request.url.startsWith(API_PREFIX)
       ? pageHeaders
@@ -140,15 +143,6 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
   const counters = new WindowCounters();
   const limitOf = (key: string) =>
     key.startsWith(SERVICE_BUCKET) ? config.serviceRateLimitMax : config.rateLimitMax;
-  // The plugin's own headers within the limit are off: the rate-limit headers a counted request's
-  // answer carries (if due) are kept here when it is counted, and written as it is sent.
-  const due = new WeakMap<FastifyRequest, string[]>();
-  app.addHook("onSend", (request, reply, payload, done) => {
-    const headers = due.get(request);
-    if (headers)
-      for (let i = 0; i < headers.length; i += 2) reply.header(headers[i] as string, headers[i + 1]);
-    done(null, payload);
-  });
   await app.register(rateLimit, {
     global: true,
     // The plugin calls `new store(options)`: a constructor returning an object yields that object.
@@ -166,12 +160,15 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
       "x-ratelimit-remaining": false,
       "x-ratelimit-reset": false,
     },
-    // Called for a request counted within the limit, just after it was counted.
+    // The plugin's own headers within the limit are off; this callback, called for a request just
+    // counted within the limit, puts them on its reply when they are due, where the plugin would.
     onExceeding: (request, key) => {
       const max = limitOf(key);
       const count = counters.peek(key, RATE_LIMIT_WINDOW_MS);
-      if (rateLimitHeadersDue(key.startsWith(SERVICE_BUCKET), count.current, max))
-        due.set(request, rateLimitHeaders(max, count));
+      const reply = replies.get(request);
+      if (!reply || !rateLimitHeadersDue(key.startsWith(SERVICE_BUCKET), count.current, max)) return;
+      const headers = rateLimitHeaders(max, count);
+      for (let i = 0; i < headers.length; i += 2) reply.header(headers[i] as string, headers[i + 1]);
     },
     errorResponseBuilder: (request, context) => {
       const seconds = Math.max(1, Math.ceil(context.ttl / 1000));
