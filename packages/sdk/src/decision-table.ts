@@ -7,16 +7,18 @@ import {
   type ReportedDecision,
   type WireEntry,
 } from "./protocol.ts";
+import { SubjectTable } from "./subject-table.ts";
 
 /**
- * The in-memory decision snapshot: one Map entry per subject, its purposes as a bitmask, and a
+ * The in-memory decision snapshot: one entry per subject, its purposes as a bitmask, and a
  * synchronous `decide` that answers exactly as @custos/core `decide()` does on the server (same
  * reasons, same order of checks, same `validPurposes`/`validCategories`).
  *
- * Memory: while the schema has at most 30 purposes, a subject whose only information is its allowed
- * mask (every denial is `consent-missing`, no permission revoked, no channel unsubscribed) is stored
- * as a small integer, which V8 keeps inside the Map itself; other subjects share interned `Entry`
- * objects (most subjects have one of a few states).
+ * Memory: subjects are held in a `SubjectTable` (UUIDs as 128 bits in a typed array, ADR 0014).
+ * While the schema has at most 30 purposes, a subject whose only information is its allowed mask
+ * (every denial is `consent-missing`, no permission revoked, no channel unsubscribed) is stored as
+ * that integer, in the table itself; other subjects share interned `Entry` objects (most subjects
+ * have one of a few states).
  *
  * Hot path: the allow case allocates nothing. The returned decisions are shared frozen objects:
  * do not mutate them.
@@ -79,7 +81,7 @@ export type DecisionTableOptions = {
 
 export class DecisionTable {
   readonly schema: DecisionSchema;
-  private entries = new Map<string, Value>();
+  private entries = new SubjectTable<Entry>();
   private defaultValue: Value = 0;
   private readonly purposeIndex = new Map<string, number>();
   private readonly categoryIndex = new Map<string, number>();
@@ -199,7 +201,7 @@ export class DecisionTable {
 
   /** Replaces every entry (a full snapshot) and the default entry at once. */
   replaceAll(entries: Iterable<WireEntry>, defaultEntry: WireEntry): void {
-    const next = new Map<string, Value>();
+    const next = new SubjectTable<Entry>();
     for (const e of entries) if (e.s !== undefined) next.set(e.s, this.valueOf(e));
     this.defaultValue = this.valueOf(defaultEntry);
     this.entries = next;
