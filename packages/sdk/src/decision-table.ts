@@ -201,7 +201,8 @@ export class DecisionTable {
 
   /** Replaces every entry (a full snapshot) and the default entry at once. */
   replaceAll(entries: Iterable<WireEntry>, defaultEntry: WireEntry): void {
-    const next = new SubjectTable<Entry>();
+    // Sized for the whole snapshot at once when its length is known (no doubling on the way).
+    const next = new SubjectTable<Entry>(Array.isArray(entries) ? entries.length : 0);
     for (const e of entries) if (e.s !== undefined) next.set(e.s, this.valueOf(e));
     this.defaultValue = this.valueOf(defaultEntry);
     this.entries = next;
