@@ -5,6 +5,7 @@ import { registerBenchCommand } from "./commands/bench-command.ts";
 import { registerDemoCommand } from "./commands/demo-command.ts";
 import { registerManifestCommands } from "./commands/manifest-commands.ts";
 import { registerMigrateCommand } from "./commands/migrate-command.ts";
+import { registerServiceKeyCommand } from "./commands/service-key-command.ts";
 import { registerStaffCommand } from "./commands/staff-command.ts";
 import { registerStartCommand } from "./commands/start-command.ts";
 
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerBenchCommand(program);
   registerStaffCommand(program);
+  registerServiceKeyCommand(program);
   registerAuditCommand(program);
   return program;
 }

@@ -2,6 +2,13 @@ export type { AppServices } from "./app.ts";
 export { type AppDeps, createApp } from "./app.ts";
 export { type Config, ConfigError, loadConfig } from "./config.ts";
 export {
+  hashServiceKey,
+  newServiceKey,
+  parseServiceKeys,
+  SERVICE_KEY_HEADER,
+  type ServiceKey,
+} from "./consent/service-auth.ts";
+export {
   type DemoStaffCredentials,
   type DemoSummary,
   formatDemoStaff,

@@ -1,4 +1,4 @@
-import { createHash, hash, timingSafeEqual } from "node:crypto";
+import { createHash, hash, randomBytes, timingSafeEqual } from "node:crypto";
 import { AppError } from "@custos/core";
 import type { FastifyRequest } from "fastify";
 import { z } from "zod";
@@ -8,9 +8,10 @@ import { parseJsonSetting } from "../json-setting.ts";
  * Service authentication for machine callers (decisions, consent recorded by an app backend).
  *
  * Configure `CUSTOS_SERVICE_KEYS` as a JSON array of `{ "name": "game-server", "keyHash": "<sha256 hex>" }`;
- * create a key with `openssl rand -base64 32` and its hash with
- * `printf %s "$KEY" | sha256sum`. Callers send the key in the `x-custos-service-key` header. Only
- * hashes are configured, so the configuration never holds a usable key.
+ * `custos service-key create <name>` makes a key and prints the value with its hash added (or make
+ * one with `openssl rand -base64 32` and hash it with `printf %s "$KEY" | sha256sum`). Callers send
+ * the key in the `x-custos-service-key` header. Only hashes are configured, so the configuration
+ * never holds a usable key. A service may have two entries (two keys) while its key is rotated.
  */
 
 export const SERVICE_KEY_HEADER = "x-custos-service-key";
@@ -41,6 +42,14 @@ export function parseServiceKeys(
     invalidJson: 'must be a JSON array such as [{"name":"game-server","keyHash":"<sha256 hex>"}]',
   });
   return parsed.ok ? { ok: true, keys: parsed.value } : parsed;
+}
+
+/**
+ * A new service key: 256 random bits in base64url, after a prefix that secret scanners can look for
+ * (`custos_sk_`). Any header-safe text works as a key; this is what `custos service-key create` makes.
+ */
+export function newServiceKey(): string {
+  return `custos_sk_${randomBytes(32).toString("base64url")}`;
 }
 
 export function hashServiceKey(key: string): string {
