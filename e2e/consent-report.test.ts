@@ -1,9 +1,9 @@
 import { createStaffService } from "@custos/server";
 import { createAuditLedger } from "@custos/store";
-import { generate } from "otplib";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  firstStaffSignIn,
   type Harness,
   hasChromium,
   latestCode,
@@ -94,22 +94,8 @@ describe.runIf(hasChromium)("consent report in the console (CON-1, CON-5)", () =
     expect(seriousViolations(await runAxe(page), where)).toEqual([]);
   };
 
-  /** Password, TOTP enrolment (secret read from the page), then the forced password change. */
   const signIn = async (page: Page) => {
-    await page.goto("/console/sign-in");
-    await page.getByLabel("Work email").fill(officer.email);
-    await page.getByLabel("Password").fill(officer.password);
-    await page.getByRole("button", { name: "Continue" }).click();
-    const secret = (await textOf(page.getByTestId("totp-secret"))).trim();
-    await page.getByLabel("Authenticator code").fill(await generate({ secret }));
-    await page.getByRole("button", { name: "Verify and sign in" }).click();
-    await page.getByRole("heading", { level: 1, name: "Your password" }).waitFor();
-    await page.getByLabel("Current password").fill(officer.password);
-    await page.getByLabel("New password", { exact: true }).fill(`${officer.password} mine`);
-    await page.getByLabel("New password again").fill(`${officer.password} mine`);
-    await page.getByRole("button", { name: "Change password" }).click();
-    await page.getByRole("heading", { level: 1, name: "Your password" }).waitFor({ state: "detached" });
-    officer.password = `${officer.password} mine`;
+    officer.password = await firstStaffSignIn(page, officer);
   };
 
   it("CON-1, CON-5: the privacy officer sees given-rates per purpose as a chart and a table, by day and by week, in English and Chinese", async () => {

@@ -26,6 +26,7 @@ import {
   envKeyProvider,
 } from "@custos/store";
 import type { FastifyInstance } from "fastify";
+import { generate } from "otplib";
 import {
   type APIRequestContext,
   type Browser,
@@ -187,6 +188,8 @@ export async function startHarness(
     port?: number;
     /** Extra dependencies for createApp (e.g. oidcProviders). */
     deps?: Partial<AppDeps>;
+    /** Extra configuration, as environment variables (e.g. CUSTOS_SERVICE_KEYS). */
+    env?: Record<string, string>;
   } = {},
 ): Promise<Harness> {
   const distDir = await ensureWebBuilt();
@@ -200,6 +203,7 @@ export async function startHarness(
     CUSTOS_DATA_DIR: path.join(os.tmpdir(), `custos-e2e-${randomBytes(4).toString("hex")}`),
     LOG_LEVEL: "silent",
     RATE_LIMIT_MAX: "100000",
+    ...options.env,
   });
   registerRunSecret(config.masterKey);
   // Log lines go only to the run's log file, scanned for personal information when the run ends
@@ -302,6 +306,35 @@ export function offsetClock(): { now: () => Date; advance: (ms: number) => void 
 }
 
 /** The text a person sees in an element (Playwright's innerText: rendered text, hidden parts left out). */
+/**
+ * The first console sign-in of staff made with a one-time password: the password, TOTP enrolment
+ * (the secret read from the page; codes at `nowMs`, default real time), then the forced change of
+ * password to `<password> mine`, which it returns.
+ */
+export async function firstStaffSignIn(
+  page: Page,
+  staff: { email: string; password: string },
+  nowMs: () => number = Date.now,
+): Promise<string> {
+  await page.goto("/console/sign-in");
+  await page.getByLabel("Work email").fill(staff.email);
+  await page.getByLabel("Password").fill(staff.password);
+  await page.getByRole("button", { name: "Continue" }).click();
+  const secret = (await textOf(page.getByTestId("totp-secret"))).trim();
+  await page
+    .getByLabel("Authenticator code")
+    .fill(await generate({ secret, epoch: Math.floor(nowMs() / 1000) }));
+  await page.getByRole("button", { name: "Verify and sign in" }).click();
+  await page.getByRole("heading", { level: 1, name: "Your password" }).waitFor();
+  const changed = `${staff.password} mine`;
+  await page.getByLabel("Current password").fill(staff.password);
+  await page.getByLabel("New password", { exact: true }).fill(changed);
+  await page.getByLabel("New password again").fill(changed);
+  await page.getByRole("button", { name: "Change password" }).click();
+  await page.getByRole("heading", { level: 1, name: "Your password" }).waitFor({ state: "detached" });
+  return changed;
+}
+
 export const textOf = (locator: Locator): Promise<string> =>
   // biome-ignore lint/performance/useDomNodeTextContent: this is Playwright's Locator.innerText (visible text), not the DOM property
   locator.innerText();

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { createStaffService } from "@custos/server";
 import { createAuditLedger } from "@custos/store";
-import { generate } from "otplib";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import {
+  firstStaffSignIn,
   type Harness,
   hasChromium,
   offsetClock,
@@ -135,22 +135,8 @@ describe.runIf(hasChromium)("device permissions and SDK switches in Chromium", (
     });
     const { context, page, problems } = await h.newPage("en-US");
     try {
-      await page.goto("/console/sign-in");
-      await page.getByLabel("Work email").fill(email);
-      await page.getByLabel("Password").fill(password);
-      await page.getByRole("button", { name: "Continue" }).click();
-      const secret = (await textOf(page.getByTestId("totp-secret"))).trim();
       // The server's clock runs ahead of real time in this file (see serverClock): codes follow it.
-      await page
-        .getByLabel("Authenticator code")
-        .fill(await generate({ secret, epoch: Math.floor(clock.now().getTime() / 1000) }));
-      await page.getByRole("button", { name: "Verify and sign in" }).click();
-      await page.getByRole("heading", { level: 1, name: "Your password" }).waitFor();
-      await page.getByLabel("Current password").fill(password);
-      await page.getByLabel("New password", { exact: true }).fill(`${password} mine`);
-      await page.getByLabel("New password again").fill(`${password} mine`);
-      await page.getByRole("button", { name: "Change password" }).click();
-      await page.getByRole("heading", { level: 1, name: "Your password" }).waitFor({ state: "detached" });
+      await firstStaffSignIn(page, { email, password }, () => clock.now().getTime());
 
       await page
         .getByRole("navigation", { name: "Console sections" })

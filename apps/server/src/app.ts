@@ -43,6 +43,7 @@ import { registerConsentReportRoutes } from "./consent/consent-report-routes.ts"
 import { registerConsentRoutes } from "./consent/consent-routes.ts";
 import { type ConsentService, createConsentService } from "./consent/consent-service.ts";
 import { installDecisionFastPath } from "./consent/decision-fast-path.ts";
+import { registerDecisionReportRoutes } from "./consent/decision-report-routes.ts";
 import { registerDecisionStreamRoutes } from "./consent/decision-stream-routes.ts";
 import { invalidateOnPublish } from "./consent/invalidation.ts";
 import { registerPermissionPromptSdkRoutes } from "./consent/prompt-wiring.ts";
@@ -331,6 +332,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     cooldownHours: config.promptCooldownHours,
   });
   registerConsentReportRoutes(app, { db, manifest: manifest.manifest, clock, requireStaff });
+  registerDecisionReportRoutes(app, { db, manifest: manifest.manifest, clock, requireStaff, consent });
   registerSettingsRoutes(app, { config });
   if (sampleAppKey) registerSampleAppRoutes(app, { config, key: sampleAppKey });
   registerOidc(app, {

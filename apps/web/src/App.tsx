@@ -19,6 +19,7 @@ import { AuditLogPage } from "./pages/console/AuditLogPage.tsx";
 import { ConsentReportPage } from "./pages/console/ConsentReportPage.tsx";
 import { ConsoleHome } from "./pages/console/ConsoleHome.tsx";
 import { ConsoleLayout } from "./pages/console/ConsoleLayout.tsx";
+import { DecisionReportPage } from "./pages/console/DecisionReportPage.tsx";
 import { DesignPage } from "./pages/console/DesignPage.tsx";
 import { GrantsPage } from "./pages/console/GrantsPage.tsx";
 import { OutboxPage } from "./pages/console/OutboxPage.tsx";
@@ -84,6 +85,7 @@ export const App = () => (
           <Route path="subjects" element={<SubjectLookupPage />} />
           <Route path="audit" element={<AuditLogPage />} />
           <Route path="consent-report" element={<ConsentReportPage />} />
+          <Route path="decision-report" element={<DecisionReportPage />} />
           <Route path="sdks" element={<SdksPage />} />
         </Route>
         <Route path="sample-app" element={<SampleAppPage />} />

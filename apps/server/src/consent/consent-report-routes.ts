@@ -1,4 +1,4 @@
-import { AppError, type Clock } from "@custos/core";
+import type { Clock } from "@custos/core";
 import { LANGUAGES, type Language, type Manifest } from "@custos/manifest";
 import {
   type ConsentReportBucket,
@@ -13,6 +13,7 @@ import { z } from "zod";
 import { ErrorBody, errorResponses } from "../errors.ts";
 import { languageFromHeader } from "../policy/policy-service.ts";
 import type { RequireStaff } from "../staff/staff-routes.ts";
+import { DAY_MS, isoDay, reportRange, startOfUtcDay } from "./report-range.ts";
 
 /**
  * The console's consent report (issue 4, pages): per purpose and day or week, how many consents were
@@ -22,14 +23,11 @@ import type { RequireStaff } from "../staff/staff-routes.ts";
 
 type Deps = { db: Kysely<DB>; manifest: Manifest; clock: Clock; requireStaff: RequireStaff };
 
-const DAY_MS = 86_400_000;
 /** The longest range, so an answer stays small: a year of days, or three years of weeks. */
 export const MAX_REPORT_DAYS: Record<ConsentReportBucket, number> = { day: 366, week: 3 * 366 };
 /** The default range when `from` is not given: 30 days, or 12 weeks. */
 const DEFAULT_DAYS: Record<ConsentReportBucket, number> = { day: 30, week: 84 };
 
-const isoDay = (d: Date) => d.toISOString().slice(0, 10);
-const startOfUtcDay = (d: Date) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
 /** The Monday of the ISO week containing `d` (UTC), as PostgreSQL's date_trunc('week') does. */
 const startOfBucket = (d: Date, bucket: ConsentReportBucket) => {
   const day = startOfUtcDay(d);
@@ -173,23 +171,12 @@ export function registerConsentReportRoutes(app: FastifyInstance, deps: Deps): v
     async (request, reply) => {
       await deps.requireStaff(request, "report.read");
       const { bucket } = request.query;
-      const to = request.query.to
-        ? new Date(`${request.query.to}T00:00:00Z`)
-        : startOfUtcDay(deps.clock.now());
-      const from = request.query.from
-        ? new Date(`${request.query.from}T00:00:00Z`)
-        : new Date(to.getTime() - (DEFAULT_DAYS[bucket] - 1) * DAY_MS);
-      if (from > to)
-        throw new AppError("validation_failed", {
-          message: `The range starts (${isoDay(from)}) after it ends (${isoDay(to)}). Give a from date on or before the to date.`,
-          details: { field: "from" },
-        });
-      const days = (to.getTime() - from.getTime()) / DAY_MS + 1;
-      if (days > MAX_REPORT_DAYS[bucket])
-        throw new AppError("validation_failed", {
-          message: `The range is ${days} days; a report by ${bucket} covers at most ${MAX_REPORT_DAYS[bucket]} days. Shorten the range${bucket === "day" ? " or group by week" : ""}.`,
-          details: { field: "from", maxDays: MAX_REPORT_DAYS[bucket] },
-        });
+      const { from, to } = reportRange(request.query, deps.clock.now(), {
+        defaultDays: DEFAULT_DAYS[bucket],
+        maxDays: MAX_REPORT_DAYS[bucket],
+        what: `a report by ${bucket}`,
+        ...(bucket === "day" ? { shorten: " or group by week" } : {}),
+      });
       // Whole buckets: from the start of the first bucket to the end of the `to` day.
       const rows = await repo.purposeCounts({
         from: startOfBucket(from, bucket),

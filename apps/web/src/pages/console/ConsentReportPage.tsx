@@ -1,20 +1,9 @@
-import { type FormEvent, useState } from "react";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useApi } from "../../api/use-api.ts";
-import {
-  Alert,
-  Button,
-  Card,
-  type Column,
-  EmptyState,
-  ErrorState,
-  LoadingState,
-  PageHeader,
-  Select,
-  Table,
-  TextInput,
-} from "../../ui/index.ts";
+import { type Column, EmptyState, ErrorState, LoadingState, Select, Table } from "../../ui/index.ts";
 import { ConsentRateChart, SeriesSwatch } from "./ConsentRateChart.tsx";
+import { PeriodFields, ReportFrame } from "./ReportFrame.tsx";
 import { StaffArea } from "./StaffArea.tsx";
 import type { Me } from "./staff-api.ts";
 
@@ -57,23 +46,8 @@ const ConsentReport = ({ me }: { me: Me }) => {
   const [purpose, setPurpose] = useState(ALL);
   const report = useApi<Report>(allowed ? "/api/v1/staff/reports/consent" : null, filters);
 
-  if (!allowed)
-    return (
-      <div className="ui-stack">
-        <PageHeader title={t("consentReport.title")} lead={t("consentReport.lead")} />
-        <Alert tone="info">
-          <p>{t("consentReport.notAllowed")}</p>
-        </Alert>
-      </div>
-    );
-
   const percent = new Intl.NumberFormat(i18n.language, { style: "percent", maximumFractionDigits: 1 });
   const formatRate = (rate: number) => percent.format(rate);
-
-  const apply = (event: FormEvent) => {
-    event.preventDefault();
-    setFilters({ ...draft });
-  };
 
   const columns: Column<Row>[] = [
     { id: "purpose", header: t("consentReport.columns.purpose"), rowHeader: true, cell: (r) => r.name },
@@ -155,23 +129,17 @@ const ConsentReport = ({ me }: { me: Me }) => {
   };
 
   return (
-    <div className="ui-stack">
-      <PageHeader title={t("consentReport.title")} lead={t("consentReport.lead")} />
-      <Card title={t("consentReport.filters")}>
-        <form className="ui-filters" onSubmit={apply}>
-          <TextInput
-            label={t("consentReport.from")}
-            type="date"
-            value={draft.from}
-            max={draft.to || undefined}
-            onChange={(e) => setDraft({ ...draft, from: e.target.value })}
-          />
-          <TextInput
-            label={t("consentReport.to")}
-            type="date"
-            value={draft.to}
-            min={draft.from || undefined}
-            onChange={(e) => setDraft({ ...draft, to: e.target.value })}
+    <ReportFrame
+      title={t("consentReport.title")}
+      lead={t("consentReport.lead")}
+      notAllowed={allowed ? undefined : t("consentReport.notAllowed")}
+      filtersTitle={t("consentReport.filters")}
+      filters={
+        <>
+          <PeriodFields
+            draft={draft}
+            setDraft={setDraft}
+            labels={{ from: t("consentReport.from"), to: t("consentReport.to") }}
           />
           <Select
             label={t("consentReport.bucket")}
@@ -182,12 +150,12 @@ const ConsentReport = ({ me }: { me: Me }) => {
               { value: "week", label: t("consentReport.buckets.week") },
             ]}
           />
-          <div>
-            <Button type="submit">{t("consentReport.apply")}</Button>
-          </div>
-        </form>
-      </Card>
-      <Card>{body()}</Card>
-    </div>
+        </>
+      }
+      applyLabel={t("consentReport.apply")}
+      onApply={() => setFilters({ ...draft })}
+    >
+      {allowed ? body() : null}
+    </ReportFrame>
   );
 };

@@ -16,6 +16,7 @@ export const ConsoleLayout = () => {
           { to: "/console/design", label: t("nav.design") },
           { to: "/console/sdks", label: t("sdks.nav") },
           { to: "/console/consent-report", label: t("consentReport.nav") },
+          { to: "/console/decision-report", label: t("decisionReport.nav") },
         ]}
       />
       <Outlet />
