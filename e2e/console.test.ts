@@ -42,6 +42,7 @@ describe.runIf(hasChromium)("staff console in Chromium (development mode)", () =
         "Design system",
         "SDKs",
         "Consent report",
+        "Decision report",
       ]);
       const chart = page.getByRole("img", { name: /Manifest at a glance/ });
       await chart.waitFor();
