@@ -3,12 +3,11 @@ import { createAuditLedger } from "@custos/store";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  expectAccessible,
   firstStaffSignIn,
   type Harness,
   hasChromium,
   latestCode,
-  runAxe,
-  seriousViolations,
   startHarness,
   textOf,
 } from "./harness.ts";
@@ -89,11 +88,6 @@ describe.runIf(hasChromium)("consent report in the console (CON-1, CON-5)", () =
     await h?.close();
   });
 
-  const axe = async (page: Page, where: string) => {
-    await page.locator("main h1").first().waitFor();
-    expect(seriousViolations(await runAxe(page), where)).toEqual([]);
-  };
-
   const signIn = async (page: Page) => {
     officer.password = await firstStaffSignIn(page, officer);
   };
@@ -117,7 +111,7 @@ describe.runIf(hasChromium)("consent report in the console (CON-1, CON-5)", () =
       const legend = await textOf(page.getByTestId("legend"));
       expect(legend).toContain("Location-based services");
       expect(legend).toContain("Campaigns and satisfaction surveys");
-      await axe(page, "/console/consent-report (en)");
+      await expectAccessible(page, "/console/consent-report (en)");
 
       const row = (name: string) =>
         page.getByRole("row").filter({ has: page.getByRole("rowheader", { name }) });
@@ -149,20 +143,13 @@ describe.runIf(hasChromium)("consent report in the console (CON-1, CON-5)", () =
       expect(problems).toEqual([]);
 
       // The same signed-in officer, in Chinese: axe again.
-      const zh = await h.browser.newContext({
-        baseURL: h.baseUrl,
-        locale: "zh-CN",
-        viewport: { width: 1280, height: 900 },
-        reducedMotion: "reduce",
-        storageState: await context.storageState(),
-      });
+      const { context: zh, page: zhPage } = await h.newPage("zh-CN", context);
       try {
-        const zhPage = await zh.newPage();
         await zhPage.goto("/console/consent-report");
         await zhPage.getByRole("heading", { level: 1, name: "同意情况报告" }).waitFor();
         await zhPage.getByRole("img", { name: /各目的同意率/ }).waitFor();
         expect(await textOf(zhPage.getByTestId("legend"))).toContain("基于位置的服务");
-        await axe(zhPage, "/console/consent-report (zh-CN)");
+        await expectAccessible(zhPage, "/console/consent-report (zh-CN)");
       } finally {
         await zh.close();
       }

@@ -1,14 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { createStaffService, hashServiceKey, newServiceKey, SERVICE_KEY_HEADER } from "@custos/server";
 import { createAuditLedger } from "@custos/store";
-import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  expectAccessible,
   firstStaffSignIn,
   type Harness,
   hasChromium,
-  runAxe,
-  seriousViolations,
   startHarness,
   textOf,
 } from "./harness.ts";
@@ -70,11 +68,6 @@ describe.runIf(hasChromium)("decision report in the console (MAN-5, CON-1)", () 
     await h?.close();
   });
 
-  const axe = async (page: Page, where: string) => {
-    await page.locator("main h1").first().waitFor();
-    expect(seriousViolations(await runAxe(page), where)).toEqual([]);
-  };
-
   it("MAN-5, CON-1: the privacy officer sees per service and purpose what was allowed, by category, and why the rest was denied, in English and Chinese", async () => {
     const { context, page, problems } = await h.newPage("en-US");
     try {
@@ -121,7 +114,7 @@ describe.runIf(hasChromium)("decision report in the console (MAN-5, CON-1)", () 
         "Allowed: 3 (counted by category), and 0 more with sensitive information. Denied: 3.",
       );
       expect((await cells(feed, "Real-name authentication"))[2]).toBe("1");
-      await axe(page, "/console/decision-report (en)");
+      await expectAccessible(page, "/console/decision-report (en)");
 
       // A period before anything happened: nothing to show.
       await page.getByLabel("From").fill("2020-01-01");
@@ -131,21 +124,14 @@ describe.runIf(hasChromium)("decision report in the console (MAN-5, CON-1)", () 
       expect(problems).toEqual([]);
 
       // The same signed-in officer, in Chinese: axe again.
-      const zh = await h.browser.newContext({
-        baseURL: h.baseUrl,
-        locale: "zh-CN",
-        viewport: { width: 1280, height: 900 },
-        reducedMotion: "reduce",
-        storageState: await context.storageState(),
-      });
+      const { context: zh, page: zhPage } = await h.newPage("zh-CN", context);
       try {
-        const zhPage = await zh.newPage();
         await zhPage.goto("/console/decision-report");
         await zhPage.getByRole("heading", { level: 1, name: "使用决策报告" }).waitFor();
         const zhGame = zhPage.getByRole("region", { name: "服务 game-server", exact: true });
         expect(await textOf(zhGame)).toContain("个性化广告推荐");
         expect(await textOf(zhGame)).toContain("未获同意 2");
-        await axe(zhPage, "/console/decision-report (zh-CN)");
+        await expectAccessible(zhPage, "/console/decision-report (zh-CN)");
       } finally {
         await zh.close();
       }

@@ -35,7 +35,7 @@ import {
   type Locator,
   type Page,
 } from "playwright-core";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import YAML from "yaml";
 import { registerRunSecret, runLogDestination } from "../test/run-log.ts";
 
@@ -138,6 +138,12 @@ export async function runAxe(page: Page): Promise<AxeViolation[]> {
 }
 
 /** Serious and critical violations, each printed with where it is and how to fix it. */
+/** Once the page's main heading is there: no serious or critical axe violations (`where` names the page). */
+export async function expectAccessible(page: Page, where: string): Promise<void> {
+  await page.locator("main h1").first().waitFor();
+  expect(seriousViolations(await runAxe(page), where)).toEqual([]);
+}
+
 export function seriousViolations(violations: AxeViolation[], where: string): AxeViolation[] {
   const serious = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   for (const v of serious) {
@@ -156,7 +162,11 @@ export type Harness = {
   app: FastifyInstance;
   browser: Browser;
   /** A fresh browser context whose navigator.languages is `[locale]`, and a page in it. */
-  newPage(locale?: string): Promise<{ context: BrowserContext; page: Page; problems: string[] }>;
+  /** A new browser context and page; `signedInAs`: another context whose cookies it starts with. */
+  newPage(
+    locale?: string,
+    signedInAs?: BrowserContext,
+  ): Promise<{ context: BrowserContext; page: Page; problems: string[] }>;
   close(): Promise<void>;
 };
 
@@ -247,13 +257,14 @@ export async function startHarness(
     baseUrl,
     app,
     browser,
-    async newPage(locale = "en-US") {
+    async newPage(locale = "en-US", signedInAs?: BrowserContext) {
       const context = await browser.newContext({
         baseURL: baseUrl,
         locale,
         viewport: { width: 1280, height: 900 },
         // No colour transitions: axe measures contrast mid-transition otherwise.
         reducedMotion: "reduce",
+        ...(signedInAs ? { storageState: await signedInAs.storageState() } : {}),
       });
       // Fail a step in seconds with Playwright's own message rather than at the test's timeout.
       context.setDefaultTimeout(10_000);

@@ -4,7 +4,7 @@ import { auditRepo, createAuditLedger, createSubjectFieldRepo, createSubjectRepo
 import { generate } from "otplib";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, hasChromium, runAxe, seriousViolations, startHarness, textOf } from "./harness.ts";
+import { expectAccessible, type Harness, hasChromium, startHarness, textOf } from "./harness.ts";
 
 /**
  * The staff console journey (ACC-5, SEC-2, SEC-3, SEC-4, SEC-8): an admin created through the
@@ -47,29 +47,24 @@ describe.runIf(hasChromium)("staff console journey in Chromium", () => {
     await h?.close();
   });
 
-  const axe = async (page: Page, where: string) => {
-    await page.locator("main h1").first().waitFor();
-    expect(seriousViolations(await runAxe(page), where)).toEqual([]);
-  };
-
   /** Signs in through the page: password, then the TOTP enrolment (secret read from the page). */
   const signIn = async (page: Page, email: string, password: string, checkA11y = false) => {
     await page.goto("/console/sign-in");
     await page.getByRole("heading", { level: 1 }).waitFor();
-    if (checkA11y) await axe(page, "sign-in");
+    if (checkA11y) await expectAccessible(page, "sign-in");
     await page.getByLabel("Work email").fill(email);
     await page.getByLabel("Password").fill(password);
     await page.getByRole("button", { name: "Continue" }).click();
     const secret = (await textOf(page.getByTestId("totp-secret"))).trim();
     expect(secret).toMatch(/^[A-Z2-7]{16,}$/);
-    if (checkA11y) await axe(page, "sign-in (enrol)");
+    if (checkA11y) await expectAccessible(page, "sign-in (enrol)");
     await page.getByLabel("Authenticator code").fill(await generate({ secret }));
     await page.getByRole("button", { name: "Verify and sign in" }).click();
     await page.getByTestId("staff-whoami").waitFor();
     // The one-time password must be replaced before anything else (ACC-5).
     await page.getByRole("heading", { level: 1, name: "Your password" }).waitFor();
     expect(await page.getByRole("navigation", { name: "Staff sections" }).getByRole("link").count()).toBe(0);
-    if (checkA11y) await axe(page, "forced password change");
+    if (checkA11y) await expectAccessible(page, "forced password change");
     await page.getByLabel("Current password").fill(password);
     await page.getByLabel("New password", { exact: true }).fill(`${password} mine`);
     await page.getByLabel("New password again").fill(`${password} mine`);
@@ -128,7 +123,7 @@ describe.runIf(hasChromium)("staff console journey in Chromium", () => {
       const staffTable = await textOf(page.getByRole("table", { name: "Staff members" }));
       expect(staffTable).toContain("s***@staff.example");
       expect(staffTable).not.toContain("sam@staff.example");
-      await axe(page, "staff");
+      await expectAccessible(page, "staff");
       // the admin has no subject lookup in the navigation (SEC-3)
       const nav = page.getByRole("navigation", { name: "Staff sections" });
       expect(await nav.getByRole("link").allInnerTexts()).toEqual(["Staff"]);
@@ -155,7 +150,7 @@ describe.runIf(hasChromium)("staff console journey in Chromium", () => {
       await agent.getByRole("button", { name: "Request access" }).click();
       await agent.getByText("Your request was sent").waitFor();
       expect(await textOf(agent.getByRole("table", { name: "Access grants" }))).toContain("Pending");
-      await axe(agent, "grants (agent)");
+      await expectAccessible(agent, "grants (agent)");
 
       // The privacy officer approves.
       const officer = officerCtx.page;
@@ -164,7 +159,7 @@ describe.runIf(hasChromium)("staff console journey in Chromium", () => {
       await officer.getByRole("button", { name: /^Approve/ }).click();
       await officer.getByText("The grant was approved.").waitFor();
       expect(await textOf(officer.getByRole("table", { name: "Access grants" }))).toContain("Approved");
-      await axe(officer, "grants (officer)");
+      await expectAccessible(officer, "grants (officer)");
 
       // The agent now sees the subject, masked (SEC-2).
       await agent.goto("/console/subjects");
@@ -177,7 +172,7 @@ describe.runIf(hasChromium)("staff console journey in Chromium", () => {
       expect(shown).toContain("l***@example.cn");
       expect(shown).not.toContain("13812341234");
       expect(await textOf(agent.getByTestId("subject-grant"))).toContain("customer-service");
-      await axe(agent, "subject lookup");
+      await expectAccessible(agent, "subject lookup");
 
       // The auditor (in Chinese) finds the reads and verifies the chain (SEC-4).
       const auditor = auditorCtx.page;
@@ -193,13 +188,13 @@ describe.runIf(hasChromium)("staff console journey in Chromium", () => {
       const rows = await log.locator("tbody tr").allInnerTexts();
       expect(rows.filter((r) => r.includes("registration") && r.includes("Allowed"))).toHaveLength(1);
       expect(rows.filter((r) => r.includes("Denied") && r.includes("no_active_grant"))).toHaveLength(1);
-      await axe(auditor, "audit log");
+      await expectAccessible(auditor, "audit log");
       await auditor.getByRole("button", { name: "Verify the audit chain" }).click();
       await auditor.getByTestId("verify-result").waitFor();
       expect(await textOf(auditor.getByTestId("verify-result"))).toContain("The audit chain is intact");
       await auditor.getByLabel("Language").selectOption("zh-CN");
       await auditor.getByRole("heading", { level: 1, name: "审计日志" }).waitFor();
-      await axe(auditor, "audit log (zh-CN)");
+      await expectAccessible(auditor, "audit log (zh-CN)");
       for (const c of [agentCtx, officerCtx, auditorCtx]) expect(c.problems).toEqual([]);
     } finally {
       for (const c of [agentCtx, officerCtx, auditorCtx]) await c.context.close();
@@ -258,7 +253,7 @@ describe.runIf(hasChromium)("staff console journey in Chromium", () => {
       await page.reload();
       const card = page.getByRole("heading", { name: "Download a bulk export" });
       await card.waitFor();
-      await axe(page, "grants (bulk export)");
+      await expectAccessible(page, "grants (bulk export)");
       await page.getByLabel("Subject ids").fill(`${subjectId}\n${missing}\n${subjectId}`);
       const [download] = await Promise.all([
         page.waitForEvent("download"),

@@ -232,6 +232,7 @@ export const sdkDecisionsBenchmark: Benchmark = {
       const before = await heap();
       const held = load(JSON.parse(JSON.stringify(keys)) as string[]);
       const bytes = (await heap()) - before;
+      // `held` is read after the measurement, so the collector cannot free it before.
       return held === undefined ? 0 : bytes;
     };
     const tableBytes = await kept(loadTable);

@@ -99,18 +99,20 @@ export class SubjectTable<T extends object> {
   /** The value of `id`, or undefined. */
   get(id: string): number | T | undefined {
     if (!parse(id)) return this.others.get(id);
-    const a = words[0] as number;
-    const b = words[1] as number;
-    const c = words[2] as number;
-    const d = words[3] as number;
+    const i = this.slotOf(words[0] as number, words[1] as number, words[2] as number, words[3] as number);
+    const v = this.slots[i * STRIDE + VALUE] as number;
+    if (v === EMPTY) return undefined;
+    return v === OBJECT ? ((this.objects as T[])[i] as T) : v - 1;
+  }
+
+  /** The slot holding the id with these words, or else the empty slot where it would go. */
+  private slotOf(a: number, b: number, c: number, d: number): number {
     const slots = this.slots;
     const mask = this.mask;
     for (let i = hash(a, b, c, d) & mask; ; i = (i + 1) & mask) {
       const at = i * STRIDE;
-      const v = slots[at + VALUE] as number;
-      if (v === EMPTY) return undefined;
-      if (slots[at] === a && slots[at + 1] === b && slots[at + 2] === c && slots[at + 3] === d)
-        return v === OBJECT ? ((this.objects as T[])[i] as T) : v - 1;
+      if (slots[at + VALUE] === EMPTY) return i;
+      if (slots[at] === a && slots[at + 1] === b && slots[at + 2] === c && slots[at + 3] === d) return i;
     }
   }
 
@@ -129,27 +131,21 @@ export class SubjectTable<T extends object> {
   /** Stores the id's words and value (there is room). */
   private put(a: number, b: number, c: number, d: number, value: number | T): void {
     const slots = this.slots;
-    const mask = this.mask;
-    let i = hash(a, b, c, d) & mask;
-    for (; ; i = (i + 1) & mask) {
-      const at = i * STRIDE;
-      if (slots[at + VALUE] === EMPTY) {
-        slots[at] = a;
-        slots[at + 1] = b;
-        slots[at + 2] = c;
-        slots[at + 3] = d;
-        this.held += 1;
-        break;
-      }
-      if (slots[at] === a && slots[at + 1] === b && slots[at + 2] === c && slots[at + 3] === d) break;
-    }
+    const i = this.slotOf(a, b, c, d);
     const at = i * STRIDE;
+    if (slots[at + VALUE] === EMPTY) {
+      slots[at] = a;
+      slots[at + 1] = b;
+      slots[at + 2] = c;
+      slots[at + 3] = d;
+      this.held += 1;
+    }
     if (typeof value === "number") {
       slots[at + VALUE] = value + 1;
       if (this.objects) this.objects[i] = undefined;
     } else {
       slots[at + VALUE] = OBJECT;
-      if (!this.objects) this.objects = new Array<T | undefined>(mask + 1).fill(undefined);
+      if (!this.objects) this.objects = new Array<T | undefined>(this.mask + 1).fill(undefined);
       this.objects[i] = value;
     }
   }
