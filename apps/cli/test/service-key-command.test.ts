@@ -78,7 +78,7 @@ describe("custos service-key", () => {
     }
   });
 
-  it("refuses a second key for a service unless --rotate, which keeps both", async () => {
+  it("CON-1: refuses a second key for a service unless --rotate, which keeps both", async () => {
     const old = { name: "game-server", keyHash: sha256("the old key") };
     process.env.CUSTOS_SERVICE_KEYS = JSON.stringify([old]);
     const refused = await runCli("service-key", "create", "game-server");
@@ -113,7 +113,7 @@ describe("custos service-key", () => {
     expect(result.stderr).toMatch(/CUSTOS_SERVICE_KEYS must be a JSON array/);
   });
 
-  it("list names the services and the start of their key hashes", async () => {
+  it("CON-1: list names the services and the start of their key hashes", async () => {
     delete process.env.CUSTOS_SERVICE_KEYS;
     expect((await runCli("service-key", "list")).stdout).toMatch(/^No service keys/);
     process.env.CUSTOS_SERVICE_KEYS = JSON.stringify([

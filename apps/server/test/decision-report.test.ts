@@ -68,7 +68,7 @@ const report = async (user: StaffUser | undefined, query: string) =>
 const purposeOf = (r: DecisionReport, service: string, purposeId: string) =>
   r.services.find((s) => s.service === service)?.purposes.find((p) => p.purposeId === purposeId);
 
-describe("decision report (MAN-5, CON-1, SEC-3)", () => {
+describe("decision report (MAN-5, CON-1, SEC-3, GOV-2)", () => {
   it("MAN-5, CON-1: per service and purpose, allowed uses by category, sensitive allows, and denials by reason", async () => {
     const res = await report(officer, "?from=2025-05-27&to=2025-06-01&lang=en");
     expect(res.statusCode, res.body).toBe(200);
@@ -141,7 +141,7 @@ describe("decision report (MAN-5, CON-1, SEC-3)", () => {
     expect(purposeOf(r, "feed", "personalised-content")?.denied).toBe(3);
   });
 
-  it("counts decisions made seconds ago: what is still queued in memory is written first", async () => {
+  it("GOV-2: counts decisions made seconds ago: what is still queued in memory is written first", async () => {
     const { consent } = t.app.custos;
     await consent.decideMany("billing", [item(s1, "order-payment", ["orders"]), item(s2, "sell-contacts")]);
     const r = (await report(officer, "?from=2025-06-02&to=2025-06-02")).json() as DecisionReport;
