@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { IncomingHttpHeaders } from "node:http";
 import { type Clock, systemClock } from "@custos/core";
@@ -92,13 +92,21 @@ export type AppDeps = {
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{8,64}$/;
 
 /**
- * A client's request id is kept only when it is a plain token: it ends up in logs and headers.
- * Otherwise a random UUID, from node:crypto directly (every request needs one; the Web Crypto
- * wrapper that core's newId goes through costs a little more each time).
+ * The request ids this process makes: 64 random bits chosen at start, then a counter. They are
+ * unique across processes and restarts as UUIDs are, and carry nothing about the request. A
+ * request id names an exchange in logs and error answers; it is never a credential, so it need
+ * not be unguessable, and a counter costs a concatenation where a UUID took about 1% of a
+ * decision request's CPU.
  */
+const REQUEST_ID_PREFIX = randomBytes(8).toString("hex");
+let requestSeq = 0;
+
+/** A client's request id is kept only when it is a plain token: it ends up in logs and headers. */
 export function requestIdOf(headers: IncomingHttpHeaders): string {
   const given = headers["x-request-id"];
-  return typeof given === "string" && REQUEST_ID_RE.test(given) ? given : randomUUID();
+  if (typeof given === "string" && REQUEST_ID_RE.test(given)) return given;
+  requestSeq += 1;
+  return `${REQUEST_ID_PREFIX}-${requestSeq.toString(36)}`;
 }
 
 /** The services the app was built from, for the CLI (demo data) and tests. */

@@ -125,8 +125,10 @@ describe("security headers, health and metrics", () => {
     for (const res of [page, api]) {
       expect(res.headers["strict-transport-security"]).toMatch(/max-age=31536000; includeSubDomains/);
       expect(res.headers["x-content-type-options"]).toBe("nosniff");
-      expect(res.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+      // This process's random prefix, then a counter: every exchange has its own id.
+      expect(res.headers["x-request-id"]).toMatch(/^[0-9a-f]{16}-[0-9a-z]+$/);
     }
+    expect(page.headers["x-request-id"]).not.toBe(api.headers["x-request-id"]);
   });
 
   it("/healthz reports the database and the manifest version", async () => {

@@ -134,12 +134,14 @@ export function plainDecisionBatch(body: unknown): DecisionItem[] | undefined {
   return items;
 }
 
+/** A decision's response body, and its length in bytes as the content-length header says it. */
+type Body = { text: string; bytes: string };
 /** The response body, as the route's response schema writes it (its fields, in its order). */
-const bodies = new WeakMap<PurposeDecision, string>();
-function decisionBody(d: PurposeDecision): string {
+const bodies = new WeakMap<PurposeDecision, Body>();
+function decisionBody(d: PurposeDecision): Body {
   let body = bodies.get(d);
   if (body === undefined) {
-    body = JSON.stringify({
+    const text = JSON.stringify({
       allow: d.allow,
       reason: d.reason,
       basis: d.basis,
@@ -147,6 +149,7 @@ function decisionBody(d: PurposeDecision): string {
       ...(d.validPurposes === undefined ? {} : { validPurposes: d.validPurposes }),
       ...(d.validCategories === undefined ? {} : { validCategories: d.validCategories }),
     });
+    body = { text, bytes: String(Buffer.byteLength(text)) };
     bodies.set(d, body);
   }
   return body;
@@ -273,7 +276,7 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
           (decisions) => {
             let body = '{"decisions":[';
             for (let i = 0; i < decisions.length; i++)
-              body += (i === 0 ? "" : ",") + decisionBody(decisions[i] as PurposeDecision);
+              body += (i === 0 ? "" : ",") + decisionBody(decisions[i] as PurposeDecision).text;
             answer(res, path, 200, id, `${body}]}`, count, started, log);
           },
           (error: unknown) => failed(res, path, error, id, count, started, log),
@@ -288,10 +291,16 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
       }
       if (decided instanceof Promise)
         decided.then(
-          (d) => answer(res, path, 200, id, decisionBody(d), count, started, log),
+          (d) => {
+            const { text, bytes } = decisionBody(d);
+            answer(res, path, 200, id, text, count, started, log, bytes);
+          },
           (error: unknown) => failed(res, path, error, id, count, started, log),
         );
-      else answer(res, path, 200, id, decisionBody(decided), count, started, log);
+      else {
+        const { text, bytes } = decisionBody(decided);
+        answer(res, path, 200, id, text, count, started, log, bytes);
+      }
     });
     return true;
   }
@@ -331,11 +340,12 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
     count: WindowCount,
     started: number,
     log: RequestLog | undefined,
+    bytes?: string,
   ): void {
     const due = rateLimitHeadersDue(true, count.current, max);
     const list = due ? limited : headers;
     list[ID_AT] = id;
-    list[LENGTH_AT] = String(Buffer.byteLength(body));
+    list[LENGTH_AT] = bytes === undefined ? String(Buffer.byteLength(body)) : bytes;
     if (due) {
       const rate = rateLimitHeaders(max, count);
       for (let i = 0; i < rate.length; i++) list[RATE_AT + i] = rate[i] as string;
