@@ -1,4 +1,4 @@
-import { useEffect, useRef } from "react";
+import { type ComponentType, lazy, useEffect, useRef } from "react";
 import { BrowserRouter, Navigate, Outlet, Route, Routes, useLocation } from "react-router-dom";
 import { AccountPage } from "./pages/center/account/AccountPage.tsx";
 import { AccountStatus } from "./pages/center/account/AccountStatus.tsx";
@@ -15,22 +15,31 @@ import { SettingsPage } from "./pages/center/SettingsPage.tsx";
 import { SubscriptionsPage } from "./pages/center/SubscriptionsPage.tsx";
 import { ThirdPartiesPage } from "./pages/center/ThirdPartiesPage.tsx";
 import { UnsubscribePage } from "./pages/center/UnsubscribePage.tsx";
-import { AuditLogPage } from "./pages/console/AuditLogPage.tsx";
-import { ConsentReportPage } from "./pages/console/ConsentReportPage.tsx";
-import { ConsoleHome } from "./pages/console/ConsoleHome.tsx";
-import { ConsoleLayout } from "./pages/console/ConsoleLayout.tsx";
-import { DecisionReportPage } from "./pages/console/DecisionReportPage.tsx";
-import { DesignPage } from "./pages/console/DesignPage.tsx";
-import { GrantsPage } from "./pages/console/GrantsPage.tsx";
-import { OutboxPage } from "./pages/console/OutboxPage.tsx";
-import { SdksPage } from "./pages/console/SdksPage.tsx";
-import { StaffMembersPage } from "./pages/console/StaffMembersPage.tsx";
-import { StaffPasswordPage } from "./pages/console/StaffPasswordPage.tsx";
-import { StaffSignInPage } from "./pages/console/StaffSignInPage.tsx";
-import { SubjectLookupPage } from "./pages/console/SubjectLookupPage.tsx";
 import { NotFoundPage } from "./pages/NotFoundPage.tsx";
-import { SampleAppPage } from "./pages/sample/SampleAppPage.tsx";
-import { AppShell, MAIN_ID } from "./ui/index.ts";
+import { AppShell, MAIN_ID, PageBoundary } from "./ui/index.ts";
+
+type Pages = Record<string, ComponentType>;
+/** A page from a chunk loaded when it is first opened (the chunk is fetched once, for all its pages). */
+const fromChunk = <M extends Pages>(load: () => Promise<M>, name: keyof M & string) =>
+  lazy(() => load().then((m) => ({ default: m[name] as ComponentType })));
+
+// The console and the sample app are their own chunks: the privacy center's first load, on a
+// player's phone, carries neither.
+const consolePages = () => import("./pages/console/index.ts");
+const ConsoleLayout = fromChunk(consolePages, "ConsoleLayout");
+const ConsoleHome = fromChunk(consolePages, "ConsoleHome");
+const OutboxPage = fromChunk(consolePages, "OutboxPage");
+const DesignPage = fromChunk(consolePages, "DesignPage");
+const StaffSignInPage = fromChunk(consolePages, "StaffSignInPage");
+const StaffMembersPage = fromChunk(consolePages, "StaffMembersPage");
+const StaffPasswordPage = fromChunk(consolePages, "StaffPasswordPage");
+const GrantsPage = fromChunk(consolePages, "GrantsPage");
+const SubjectLookupPage = fromChunk(consolePages, "SubjectLookupPage");
+const AuditLogPage = fromChunk(consolePages, "AuditLogPage");
+const ConsentReportPage = fromChunk(consolePages, "ConsentReportPage");
+const DecisionReportPage = fromChunk(consolePages, "DecisionReportPage");
+const SdksPage = fromChunk(consolePages, "SdksPage");
+const SampleAppPage = fromChunk(() => import("./pages/sample/SampleAppPage.tsx"), "SampleAppPage");
 
 /** After client-side navigation, move focus to the main content so screen readers start at the new page. */
 const FocusOnNavigate = () => {
@@ -46,12 +55,17 @@ const FocusOnNavigate = () => {
   return null;
 };
 
-const Layout = () => (
-  <AppShell tools={<AccountStatus />}>
-    <FocusOnNavigate />
-    <Outlet />
-  </AppShell>
-);
+const Layout = () => {
+  const { pathname } = useLocation();
+  return (
+    <AppShell tools={<AccountStatus />}>
+      <FocusOnNavigate />
+      <PageBoundary at={pathname}>
+        <Outlet />
+      </PageBoundary>
+    </AppShell>
+  );
+};
 
 export const App = () => (
   <BrowserRouter>

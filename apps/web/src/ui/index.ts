@@ -12,6 +12,7 @@ export { Dialog, useModalDialog } from "./Dialog.tsx";
 export { Checkbox, Field, Select, type SelectOption, TextInput, type TextInputProps } from "./Field.tsx";
 export { LanguageSwitch } from "./LanguageSwitch.tsx";
 export { Nav, type NavItem } from "./Nav.tsx";
+export { PageBoundary } from "./PageBoundary.tsx";
 export { PageHeader, useDocumentTitle } from "./PageHeader.tsx";
 export { EmptyState, ErrorState, LoadingState, Spinner } from "./States.tsx";
 export { type Column, Table } from "./Table.tsx";
