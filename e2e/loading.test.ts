@@ -2,13 +2,27 @@ import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { type Harness, hasChromium, useHarness } from "./harness.ts";
 
-/** The scripts a page fetches from now on, by URL path. */
-function scriptsFetched(page: Page): Set<string> {
-  const seen = new Set<string>();
+const SCRIPTS = "**/assets/*.js";
+
+/**
+ * Opens the privacy center home (its heading is `heading`) and returns the scripts it fetched, by
+ * URL path, and those the page fetches after it (the set grows as the page goes on).
+ */
+async function openCenter(page: Page, heading: string): Promise<{ atStart: Set<string>; all: Set<string> }> {
+  const all = new Set<string>();
   page.on("request", (request) => {
-    if (request.resourceType() === "script") seen.add(new URL(request.url()).pathname);
+    if (request.resourceType() === "script") all.add(new URL(request.url()).pathname);
   });
-  return seen;
+  await page.goto("/center");
+  await page.getByRole("heading", { level: 1, name: heading }).waitFor();
+  return { atStart: new Set(all), all };
+}
+
+/** From now on the network drops every script but those in `kept`. */
+async function dropScriptsBut(page: Page, kept: ReadonlySet<string>): Promise<void> {
+  await page.route(SCRIPTS, (route) =>
+    kept.has(new URL(route.request().url()).pathname) ? route.continue() : route.abort("failed"),
+  );
 }
 
 describe.runIf(hasChromium)("pages loaded on demand, in Chromium", () => {
@@ -20,15 +34,12 @@ describe.runIf(hasChromium)("pages loaded on demand, in Chromium", () => {
   it("MAN-4: the privacy center's first load carries no console code; the console's arrives when it is opened", async () => {
     const { context, page, problems } = await h.newPage("en-US");
     try {
-      const scripts = scriptsFetched(page);
-      await page.goto("/center");
-      await page.getByRole("heading", { level: 1, name: "Your privacy center" }).waitFor();
-      const atStart = new Set(scripts);
+      const { atStart, all } = await openCenter(page, "Your privacy center");
       expect(atStart.size).toBeGreaterThan(0);
 
       await page.getByRole("link", { name: "Console", exact: true }).click();
       await page.getByRole("heading", { level: 1, name: "Staff console" }).waitFor();
-      const later = [...scripts].filter((s) => !atStart.has(s));
+      const later = [...all].filter((s) => !atStart.has(s));
       expect(later.length).toBeGreaterThan(0);
       expect(problems).toEqual([]);
     } finally {
@@ -39,14 +50,9 @@ describe.runIf(hasChromium)("pages loaded on demand, in Chromium", () => {
   it("MAN-4: a page whose code cannot be fetched says so in its place and offers a reload that works; the navigation stays", async () => {
     const { context, page } = await h.newPage("en-US");
     try {
-      const scripts = scriptsFetched(page);
-      await page.goto("/center");
-      await page.getByRole("heading", { level: 1, name: "Your privacy center" }).waitFor();
-      const atStart = new Set(scripts);
+      const { atStart } = await openCenter(page, "Your privacy center");
       // The network drops every script the center did not need (the console's).
-      await page.route("**/assets/*.js", (route) =>
-        atStart.has(new URL(route.request().url()).pathname) ? route.continue() : route.abort("failed"),
-      );
+      await dropScriptsBut(page, atStart);
 
       await page.getByRole("link", { name: "Console", exact: true }).click();
       const alert = page.getByRole("alert");
@@ -59,7 +65,7 @@ describe.runIf(hasChromium)("pages loaded on demand, in Chromium", () => {
       // Back online, the reload on the failed page loads it.
       await page.goBack();
       await alert.getByText("This page could not be loaded").waitFor();
-      await page.unroute("**/assets/*.js");
+      await page.unroute(SCRIPTS);
       await alert.getByRole("button", { name: "Reload" }).click();
       await page.getByRole("heading", { level: 1, name: "Staff console" }).waitFor();
     } finally {
@@ -70,13 +76,8 @@ describe.runIf(hasChromium)("pages loaded on demand, in Chromium", () => {
   it("MAN-4: the message is in Simplified Chinese for a Chinese page (the sample app, opened by its address)", async () => {
     const { context, page } = await h.newPage("zh-CN");
     try {
-      const scripts = scriptsFetched(page);
-      await page.goto("/center");
-      await page.getByRole("heading", { level: 1, name: "您的隐私中心" }).waitFor();
-      const atStart = new Set(scripts);
-      await page.route("**/assets/*.js", (route) =>
-        atStart.has(new URL(route.request().url()).pathname) ? route.continue() : route.abort("failed"),
-      );
+      const { atStart } = await openCenter(page, "您的隐私中心");
+      await dropScriptsBut(page, atStart);
       // In-app navigation (a reload would fetch the start scripts again, which is allowed).
       await page.evaluate(() => {
         window.history.pushState({}, "", "/sample-app");

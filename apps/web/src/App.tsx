@@ -26,19 +26,25 @@ const fromChunk = <M extends Pages>(load: () => Promise<M>, name: keyof M & stri
 // The console and the sample app are their own chunks: the privacy center's first load, on a
 // player's phone, carries neither.
 const consolePages = () => import("./pages/console/index.ts");
+type ConsolePage = keyof Awaited<ReturnType<typeof consolePages>>;
 const ConsoleLayout = fromChunk(consolePages, "ConsoleLayout");
-const ConsoleHome = fromChunk(consolePages, "ConsoleHome");
-const OutboxPage = fromChunk(consolePages, "OutboxPage");
-const DesignPage = fromChunk(consolePages, "DesignPage");
-const StaffSignInPage = fromChunk(consolePages, "StaffSignInPage");
-const StaffMembersPage = fromChunk(consolePages, "StaffMembersPage");
-const StaffPasswordPage = fromChunk(consolePages, "StaffPasswordPage");
-const GrantsPage = fromChunk(consolePages, "GrantsPage");
-const SubjectLookupPage = fromChunk(consolePages, "SubjectLookupPage");
-const AuditLogPage = fromChunk(consolePages, "AuditLogPage");
-const ConsentReportPage = fromChunk(consolePages, "ConsentReportPage");
-const DecisionReportPage = fromChunk(consolePages, "DecisionReportPage");
-const SdksPage = fromChunk(consolePages, "SdksPage");
+/** The console's pages by path under /console ("" is its home). */
+const CONSOLE_PAGES = (
+  [
+    ["", "ConsoleHome"],
+    ["outbox", "OutboxPage"],
+    ["design", "DesignPage"],
+    ["sign-in", "StaffSignInPage"],
+    ["staff", "StaffMembersPage"],
+    ["password", "StaffPasswordPage"],
+    ["grants", "GrantsPage"],
+    ["subjects", "SubjectLookupPage"],
+    ["audit", "AuditLogPage"],
+    ["consent-report", "ConsentReportPage"],
+    ["decision-report", "DecisionReportPage"],
+    ["sdks", "SdksPage"],
+  ] as const satisfies readonly (readonly [string, ConsolePage])[]
+).map(([path, name]) => ({ path, Page: fromChunk(consolePages, name) }));
 const SampleAppPage = fromChunk(() => import("./pages/sample/SampleAppPage.tsx"), "SampleAppPage");
 
 /** After client-side navigation, move focus to the main content so screen readers start at the new page. */
@@ -89,18 +95,13 @@ export const App = () => (
           <Route path="account/personal-information" element={<MyInformationPage />} />
         </Route>
         <Route path="console" element={<ConsoleLayout />}>
-          <Route index element={<ConsoleHome />} />
-          <Route path="outbox" element={<OutboxPage />} />
-          <Route path="design" element={<DesignPage />} />
-          <Route path="sign-in" element={<StaffSignInPage />} />
-          <Route path="staff" element={<StaffMembersPage />} />
-          <Route path="password" element={<StaffPasswordPage />} />
-          <Route path="grants" element={<GrantsPage />} />
-          <Route path="subjects" element={<SubjectLookupPage />} />
-          <Route path="audit" element={<AuditLogPage />} />
-          <Route path="consent-report" element={<ConsentReportPage />} />
-          <Route path="decision-report" element={<DecisionReportPage />} />
-          <Route path="sdks" element={<SdksPage />} />
+          {CONSOLE_PAGES.map(({ path, Page }) =>
+            path === "" ? (
+              <Route key="index" index element={<Page />} />
+            ) : (
+              <Route key={path} path={path} element={<Page />} />
+            ),
+          )}
         </Route>
         <Route path="sample-app" element={<SampleAppPage />} />
         <Route path="*" element={<NotFoundPage />} />
