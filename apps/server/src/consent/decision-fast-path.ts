@@ -103,7 +103,8 @@ const isId = (v: unknown): v is string =>
 export function plainDecisionItem(body: unknown): DecisionItem | undefined {
   if (typeof body !== "object" || body === null || Array.isArray(body)) return undefined;
   const o = body as Record<string, unknown>;
-  for (const key of Object.keys(o)) if (!FIELDS.has(key)) return undefined;
+  // for…in: own keys only (JSON.parse makes plain objects), without the array Object.keys makes.
+  for (const key in o) if (!FIELDS.has(key)) return undefined;
   const { subjectId, purposeId, categories, channel } = o;
   if (typeof subjectId !== "string" || !isUuid(subjectId) || !isId(purposeId)) return undefined;
   if (channel !== undefined && (typeof channel !== "string" || !CHANNELS.has(channel))) return undefined;
@@ -134,8 +135,10 @@ export function plainDecisionBatch(body: unknown): DecisionItem[] | undefined {
   return items;
 }
 
-/** A decision's response body, and its length in bytes as the content-length header says it. */
-type Body = { text: string; bytes: string };
+const BATCH_OPEN = '{"decisions":[';
+const BATCH_CLOSE = "]}";
+/** A decision's response body, its length in bytes, and that length as content-length says it. */
+type Body = { text: string; bytes: number; length: string };
 /** The response body, as the route's response schema writes it (its fields, in its order). */
 const bodies = new WeakMap<PurposeDecision, Body>();
 function decisionBody(d: PurposeDecision): Body {
@@ -149,7 +152,8 @@ function decisionBody(d: PurposeDecision): Body {
       ...(d.validPurposes === undefined ? {} : { validPurposes: d.validPurposes }),
       ...(d.validCategories === undefined ? {} : { validCategories: d.validCategories }),
     });
-    body = { text, bytes: String(Buffer.byteLength(text)) };
+    const bytes = Buffer.byteLength(text);
+    body = { text, bytes, length: String(bytes) };
     bodies.set(d, body);
   }
   return body;
@@ -274,10 +278,15 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
       if (batch) {
         deps.service.decideMany(caller.service, items, id).then(
           (decisions) => {
-            let body = '{"decisions":[';
-            for (let i = 0; i < decisions.length; i++)
-              body += (i === 0 ? "" : ",") + decisionBody(decisions[i] as PurposeDecision).text;
-            answer(res, path, 200, id, `${body}]}`, count, started, log);
+            // Its length is the parts' (ASCII punctuation around the decisions' cached bodies).
+            let body = BATCH_OPEN;
+            let bytes = BATCH_OPEN.length + BATCH_CLOSE.length + decisions.length - 1;
+            for (let i = 0; i < decisions.length; i++) {
+              const part = decisionBody(decisions[i] as PurposeDecision);
+              body += i === 0 ? part.text : `,${part.text}`;
+              bytes += part.bytes;
+            }
+            answer(res, path, 200, id, body + BATCH_CLOSE, count, started, log, String(bytes));
           },
           (error: unknown) => failed(res, path, error, id, count, started, log),
         );
@@ -292,14 +301,14 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
       if (decided instanceof Promise)
         decided.then(
           (d) => {
-            const { text, bytes } = decisionBody(d);
-            answer(res, path, 200, id, text, count, started, log, bytes);
+            const { text, length } = decisionBody(d);
+            answer(res, path, 200, id, text, count, started, log, length);
           },
           (error: unknown) => failed(res, path, error, id, count, started, log),
         );
       else {
-        const { text, bytes } = decisionBody(decided);
-        answer(res, path, 200, id, text, count, started, log, bytes);
+        const { text, length } = decisionBody(decided);
+        answer(res, path, 200, id, text, count, started, log, length);
       }
     });
     return true;
@@ -340,12 +349,12 @@ export function installDecisionFastPath(app: FastifyInstance, deps: Deps): void 
     count: WindowCount,
     started: number,
     log: RequestLog | undefined,
-    bytes?: string,
+    length?: string,
   ): void {
     const due = rateLimitHeadersDue(true, count.current, max);
     const list = due ? limited : headers;
     list[ID_AT] = id;
-    list[LENGTH_AT] = bytes === undefined ? String(Buffer.byteLength(body)) : bytes;
+    list[LENGTH_AT] = length ?? String(Buffer.byteLength(body));
     if (due) {
       const rate = rateLimitHeaders(max, count);
       for (let i = 0; i < rate.length; i++) list[RATE_AT + i] = rate[i] as string;
