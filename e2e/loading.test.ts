@@ -56,7 +56,7 @@ describe.runIf(hasChromium)("pages loaded on demand, in Chromium", () => {
 
       await page.getByRole("link", { name: "Console", exact: true }).click();
       const alert = page.getByRole("alert");
-      await alert.getByText("This page could not be loaded").waitFor();
+      await alert.getByText("This page could not be shown").waitFor();
       // The shell is still there: the player can go back to the privacy center.
       await page.getByRole("link", { name: "Privacy center", exact: true }).click();
       await page.getByRole("heading", { level: 1, name: "Your privacy center" }).waitFor();
@@ -64,7 +64,7 @@ describe.runIf(hasChromium)("pages loaded on demand, in Chromium", () => {
 
       // Back online, the reload on the failed page loads it.
       await page.goBack();
-      await alert.getByText("This page could not be loaded").waitFor();
+      await alert.getByText("This page could not be shown").waitFor();
       await page.unroute(SCRIPTS);
       await alert.getByRole("button", { name: "Reload" }).click();
       await page.getByRole("heading", { level: 1, name: "Staff console" }).waitFor();
@@ -84,7 +84,7 @@ describe.runIf(hasChromium)("pages loaded on demand, in Chromium", () => {
         window.dispatchEvent(new PopStateEvent("popstate"));
       });
       const alert = page.getByRole("alert");
-      await alert.getByText("此页面未能加载").waitFor();
+      await alert.getByText("此页面无法显示").waitFor();
       await alert.getByRole("button", { name: "重新加载" }).waitFor();
     } finally {
       await context.close();

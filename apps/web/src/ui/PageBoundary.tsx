@@ -20,7 +20,10 @@ const PageLoadFailed = () => {
   );
 };
 
-/** Catches a page that could not be loaded, so the shell and its navigation stay usable. */
+/**
+ * Catches a page that could not be loaded (or failed while it rendered), so the shell and its
+ * navigation stay usable.
+ */
 class LoadBoundary extends Component<{ at: string; children: ReactNode }, { failedAt: string | undefined }> {
   override state: { failedAt: string | undefined } = { failedAt: undefined };
 
