@@ -30,36 +30,43 @@ type Deps = {
 export const MAX_DECISION_REPORT_DAYS = 366;
 const DEFAULT_DAYS = 30;
 
-export type DecisionReportPurpose = {
-  purposeId: string;
+const Count = z.number().int().min(0);
+const PurposeBody = z.object({
+  purposeId: z.string().max(100),
   /** The manifest's name, or the id of a purpose it does not declare (asked for anyway, and denied). */
-  name: string;
-  declared: boolean;
+  name: z.string().max(200),
+  declared: z.boolean(),
   /**
    * Allowed decisions counted per category (one with several categories counts under each, one with
    * none under "none"), with the category's name ("none" and unknown ids keep their id).
    */
-  categories: { category: string; name: string; count: number }[];
+  categories: z.array(z.object({ category: z.string().max(100), name: z.string().max(200), count: Count })),
   /** The same counts, summed. */
-  allowedUses: number;
+  allowedUses: Count,
   /** Allowed decisions that touched a sensitive category (audited one by one). */
-  allowedSensitive: number;
-  denied: number;
+  allowedSensitive: Count,
+  denied: Count,
   /** Why, most frequent first. */
-  reasons: { reason: string; count: number }[];
-};
+  reasons: z.array(z.object({ reason: z.string().max(500), count: Count })),
+});
+const ReportBody = z
+  .object({
+    from: z.iso.date(),
+    to: z.iso.date(),
+    services: z.array(
+      z.object({
+        service: z.string().max(200),
+        allowedUses: Count,
+        allowedSensitive: Count,
+        denied: Count,
+        purposes: z.array(PurposeBody),
+      }),
+    ),
+  })
+  .meta({ id: "DecisionReport" });
 
-export type DecisionReport = {
-  from: string;
-  to: string;
-  services: {
-    service: string;
-    allowedUses: number;
-    allowedSensitive: number;
-    denied: number;
-    purposes: DecisionReportPurpose[];
-  }[];
-};
+export type DecisionReport = z.output<typeof ReportBody>;
+export type DecisionReportPurpose = z.output<typeof PurposeBody>;
 
 /**
  * The report from the repository's rows: services by name, and in each the purposes in manifest
@@ -138,36 +145,6 @@ export function buildDecisionReport(
       }),
   };
 }
-
-const Count = z.number().int().min(0);
-const ReportBody = z
-  .object({
-    from: z.iso.date(),
-    to: z.iso.date(),
-    services: z.array(
-      z.object({
-        service: z.string().max(200),
-        allowedUses: Count,
-        allowedSensitive: Count,
-        denied: Count,
-        purposes: z.array(
-          z.object({
-            purposeId: z.string().max(100),
-            name: z.string().max(200),
-            declared: z.boolean(),
-            categories: z.array(
-              z.object({ category: z.string().max(100), name: z.string().max(200), count: Count }),
-            ),
-            allowedUses: Count,
-            allowedSensitive: Count,
-            denied: Count,
-            reasons: z.array(z.object({ reason: z.string().max(500), count: Count })),
-          }),
-        ),
-      }),
-    ),
-  })
-  .meta({ id: "DecisionReport" });
 
 export function registerDecisionReportRoutes(app: FastifyInstance, deps: Deps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();

@@ -47,6 +47,11 @@ const DecisionReport = ({ me }: { me: Me }) => {
   const count = (n: number) => number.format(n);
   // A reason the page has no words for (a newer server) shows as its code.
   const reason = (code: string) => t(`decisionReport.reasons.${code}`, { defaultValue: code });
+  /** "name count" pairs in the language's list form, or "none". */
+  const counted = <T extends { count: number }>(list: readonly T[], name: (x: T) => string) =>
+    list.length === 0
+      ? t("decisionReport.none")
+      : list.map((x) => `${name(x)} ${count(x.count)}`).join(t("common.listSeparator"));
 
   const columns: Column<Purpose>[] = [
     {
@@ -68,13 +73,7 @@ const DecisionReport = ({ me }: { me: Me }) => {
       id: "categories",
       header: t("decisionReport.columns.categories"),
       cell: (p) =>
-        p.categories.length === 0
-          ? t("decisionReport.none")
-          : p.categories
-              .map(
-                (c) => `${c.category === "none" ? t("decisionReport.noCategory") : c.name} ${count(c.count)}`,
-              )
-              .join(", "),
+        counted(p.categories, (c) => (c.category === "none" ? t("decisionReport.noCategory") : c.name)),
     },
     {
       id: "sensitive",
@@ -85,10 +84,7 @@ const DecisionReport = ({ me }: { me: Me }) => {
     {
       id: "reasons",
       header: t("decisionReport.columns.reasons"),
-      cell: (p) =>
-        p.reasons.length === 0
-          ? t("decisionReport.none")
-          : p.reasons.map((r) => `${reason(r.reason)} ${count(r.count)}`).join(", "),
+      cell: (p) => counted(p.reasons, (r) => reason(r.reason)),
     },
   ];
 
