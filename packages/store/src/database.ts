@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { DB } from "./db-types.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
+import { preparedSession } from "./pglite-prepared.ts";
 import { type PGliteSession, PGliteThread } from "./pglite-thread.ts";
 import { OID, parseByteaHex, parseDate, parseInt8 } from "./type-mapping.ts";
 
@@ -60,7 +61,7 @@ async function openPGlite(
       [OID.BYTEA]: parseByteaHex,
     },
   });
-  const database = pgliteDatabase(pglite, acquireTimeoutMs, () => pglite.close());
+  const database = pgliteDatabase(preparedSession(pglite), acquireTimeoutMs, () => pglite.close());
   pgliteOf.set(database.db, pglite);
   return database;
 }

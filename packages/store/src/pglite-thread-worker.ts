@@ -1,5 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { PGlite } from "@electric-sql/pglite";
+import { preparedSession } from "./pglite-prepared.ts";
 import type { ThreadReply, ThreadRequest, ThreadResult } from "./pglite-thread.ts";
 import { OID, parseDate, parseInt8 } from "./type-mapping.ts";
 
@@ -74,14 +75,15 @@ try {
   process.exit(1);
 }
 port.postMessage({ id: 0, ok: true, result: { rows: [] } } satisfies ThreadReply);
+const session = preparedSession(pglite);
 
 port.on("message", (request: ThreadRequest) => {
   const run = async (): Promise<ThreadResult> => {
     switch (request.op) {
       case "query":
-        return resultOf(await pglite.query(request.sql, request.params));
+        return resultOf(await session.query(request.sql, request.params));
       case "exec": {
-        const results = await pglite.exec(request.sql);
+        const results = await session.exec(request.sql);
         const last = results[results.length - 1];
         return last ? resultOf(last) : { rows: [] };
       }

@@ -114,7 +114,7 @@ const MAX_READ_BATCH = 2000;
 const REFRESH_AFTER = 0.5;
 const REFRESH_JITTER = 0.25;
 /** Background refreshes: read every REFRESH_EVERY_MS, at most REFRESH_BATCH subjects a query. */
-const REFRESH_EVERY_MS = 100;
+const REFRESH_EVERY_MS = 500;
 const REFRESH_BATCH = 500;
 
 /**

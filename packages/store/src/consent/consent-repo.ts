@@ -206,10 +206,11 @@ export function createConsentRepo() {
 
     async statesOf(db: Kysely<DB>, subjectIds: readonly string[]): Promise<ConsentStateRow[]> {
       if (subjectIds.length === 0) return [];
+      // One array parameter, whatever the count: one statement text (kept prepared, ADR 0016).
       const rows = await consentDb(db)
         .selectFrom("consent_state")
         .selectAll()
-        .where("subject_id", "in", [...subjectIds])
+        .where(sql<boolean>`subject_id = any(${[...subjectIds]}::uuid[])`)
         .execute();
       return rows.map((r) => ({
         subjectId: r.subject_id,
