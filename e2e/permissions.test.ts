@@ -116,7 +116,9 @@ describe.runIf(hasChromium)("device permissions and SDK switches in Chromium", (
     const { context, page } = await h.newPage("en-US");
     try {
       await page.goto("/center/permissions");
-      await page.getByRole("link", { name: "Sign in" }).first().waitFor();
+      // The page's own message, not the header's sign-in link (which can come first).
+      await page.getByRole("main").getByText("Sign in to see your device permissions").waitFor();
+      await page.getByRole("main").getByRole("link", { name: "Sign in" }).waitFor();
       expect(await page.getByTestId("permission-history").count()).toBe(0);
     } finally {
       await context.close();

@@ -106,6 +106,26 @@ describe("PGlite with prepared data statements", () => {
     expect(dropped.fields.map((f) => f.name)).not.toContain("extra");
   });
 
+  it("CON-3: runs a script as PGlite's exec does: every statement's result, and one error undoing the whole script", async () => {
+    const script = "insert into t (k) values ('s1'); select k from t order by k; select 2 as two";
+    const ours = await session.exec(script);
+    await pglite.exec("delete from t");
+    const theirs = await pglite.exec(script);
+    expect(ours.map((r) => r.rows)).toEqual(theirs.map((r) => r.rows));
+    expect(ours.map((r) => r.affectedRows)).toEqual(theirs.map((r) => r.affectedRows));
+    expect(ours[1]?.rows).toEqual([{ k: "s1" }]);
+    const failed = await session
+      .exec("insert into t (k) values ('s2'); insert into t (k) values ('s1')")
+      .catch((e: unknown) => e);
+    expect(failed).toMatchObject({ code: "23505" });
+    expect((await session.query("select k from t", [])).rows).toEqual([{ k: "s1" }]);
+    // The session is healthy afterwards, in and out of a transaction.
+    await session.exec("begin");
+    await session.query("insert into t (k) values ($1)", ["s3"]);
+    await session.exec("rollback");
+    expect((await session.query("select count(*)::int as n from t", [])).rows).toEqual([{ n: 1 }]);
+  });
+
   it("SEC-4: keeps at most maxPrepared statements, closing the least recently used", async () => {
     for (const k of ["a", "b", "c", "d", "e"]) await session.query(`select $1::text as "${k}"`, [k]);
     await session.query('select $1::text as "c"', ["again"]);

@@ -12,8 +12,9 @@ import { type PGlite, parse, protocol } from "@electric-sql/pglite";
  * by PGlite's own serialisers and parsers, by the types PostgreSQL reported, so results are the
  * ones `query` gives.
  *
- * Anything else (DDL, SET, a script) goes through PGlite unchanged and forgets every prepared
- * statement, since a changed table could change what a kept statement returns. The least recently
+ * Anything else (DDL, SET) goes through PGlite unchanged and forgets every prepared statement,
+ * since a changed table could change what a kept statement returns. So does a script, sent as one
+ * simple query, unless it is transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT). The least recently
  * used statements beyond `maxPrepared` are closed. A Close goes out only in a healthy session (not
  * in a failed transaction), and a Close of a name PostgreSQL no longer has is not an error.
  */
@@ -148,10 +149,12 @@ export function preparedSession(pglite: PGlite, options: { maxPrepared?: number 
       }
       return (await pglite.runExclusive(() => run(sql, params))) as Results & { rows: R[] };
     },
+    // A script (or BEGIN, COMMIT) in one exchange: a simple query ends with its own ReadyForQuery.
     async exec(sql: string) {
       if (!TRANSACTION_CONTROL.test(sql)) forgetAll();
-      else status = undefined;
-      return pglite.exec(sql);
+      return pglite.runExclusive(async () =>
+        parse.parseResults(await exchange([serialize.query(sql)]), pglite.parsers),
+      );
     },
   };
 }
