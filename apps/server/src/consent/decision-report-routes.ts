@@ -175,7 +175,7 @@ export function registerDecisionReportRoutes(app: FastifyInstance, deps: Deps): 
         maxDays: MAX_DECISION_REPORT_DAYS,
         what: "the decision report",
       });
-      // What is still queued in memory (counts of the last seconds, denials of the last 50 ms).
+      // What is still queued in memory (counts of the last seconds, denials of the last 250 ms).
       await Promise.all([deps.consent.flushDecisionCounts(), deps.consent.flushDenials()]);
       const range = { from, to: new Date(to.getTime() + DAY_MS) };
       const [uses, events] = await Promise.all([repo.allowedUses(range), repo.decisionEvents(range)]);
