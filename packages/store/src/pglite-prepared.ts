@@ -14,9 +14,10 @@ import { type PGlite, parse, protocol } from "@electric-sql/pglite";
  *
  * Anything else (DDL, SET) goes through PGlite unchanged and forgets every prepared statement,
  * since a changed table could change what a kept statement returns. So does a script, sent as one
- * simple query, unless it is transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT). The least recently
- * used statements beyond `maxPrepared` are closed. A Close goes out only in a healthy session (not
- * in a failed transaction), and a Close of a name PostgreSQL no longer has is not an error.
+ * simple query, unless it is transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT). The least
+ * recently used statements beyond `maxPrepared` are closed. A Close goes out only in a healthy
+ * session (not in a failed transaction), and a Close of a name PostgreSQL no longer has is not an
+ * error.
  */
 
 const { serialize } = protocol;
@@ -34,26 +35,14 @@ type Results = Awaited<ReturnType<PGlite["query"]>>;
 export type PreparedSession = {
   query<R>(sql: string, params: unknown[]): Promise<Results & { rows: R[] }>;
   exec(sql: string): Promise<Results[]>;
-  /** Statements prepared so far, how many runs found theirs already prepared, how many are kept. */
-  readonly stats: { prepared: number; reused: number; kept: number };
+  /** Statements prepared so far, and how many runs found theirs already prepared. */
+  readonly stats: { prepared: number; reused: number };
   /** The start of this session's statement names (the rest is a counter). */
   readonly prefix: string;
 };
 
 /** Sessions made in this process: each names its statements apart from any other's. */
 let sessions = 0;
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 export function preparedSession(pglite: PGlite, options: { maxPrepared?: number } = {}): PreparedSession {
   const maxPrepared = Math.max(1, options.maxPrepared ?? DEFAULT_MAX_PREPARED);
@@ -65,12 +54,11 @@ export function preparedSession(pglite: PGlite, options: { maxPrepared?: number 
   // The session's state after the last exchange made here: I (idle), T (in a transaction), E
   // (a failed transaction), or undefined when PGlite itself ran something since.
   let status: string | undefined;
-  const stats = { prepared: 0, reused: 0, kept: 0 };
+  const stats = { prepared: 0, reused: 0 };
 
   function forgetAll(): void {
     for (const s of statements.values()) toClose.push(s.name);
     statements.clear();
-    stats.kept = 0;
     status = undefined;
   }
 
@@ -84,14 +72,12 @@ export function preparedSession(pglite: PGlite, options: { maxPrepared?: number 
 
   async function exchange(parts: Uint8Array[]) {
     status = undefined;
-    const result = await pglite.execProtocol(concat(parts), { throwOnError: false });
-    const error = (result.messages as { name: string; status?: string }[]).find((m) => m.name === "error");
-    const ready = result.messages.findLast((m) => m.name === "readyForQuery") as
-      | { status?: string }
-      | undefined;
-    status = ready?.status;
+    const { messages } = await pglite.execProtocol(Buffer.concat(parts), { throwOnError: false });
+    status = (messages.findLast((m) => m.name === "readyForQuery") as { status?: string } | undefined)
+      ?.status;
+    const error = messages.find((m) => m.name === "error");
     if (error) throw error;
-    return result.messages;
+    return messages;
   }
 
   async function prepare(sql: string): Promise<Prepared> {
@@ -112,7 +98,6 @@ export function preparedSession(pglite: PGlite, options: { maxPrepared?: number 
         toClose.push(oldest[1].name);
       }
     }
-    stats.kept = statements.size;
     return statement;
   }
 
