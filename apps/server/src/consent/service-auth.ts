@@ -97,12 +97,16 @@ export function serviceKeyVerifier(keys: readonly ServiceKey[]): Verifier {
   const known = verifiers.get(keys);
   if (known) return known;
   const match = serviceKeyMatcher(keys);
-  const seen = new WeakMap<FastifyRequest, ServiceContext | null>();
+  // The answer is kept on the request (null: no valid key), not in a WeakMap keyed by requests,
+  // which would keep every request alive until the next full garbage collection (REPLY in
+  // security-plugins.ts says what that cost).
+  const seen = Symbol("custos.service");
   const verify: Verifier = (request) => {
-    const cached = seen.get(request);
+    const slot = request as FastifyRequest & { [seen]?: ServiceContext | null };
+    const cached = slot[seen];
     if (cached !== undefined) return cached ?? undefined;
     const found = match(request.headers[SERVICE_KEY_HEADER]);
-    seen.set(request, found ?? null);
+    slot[seen] = found ?? null;
     return found;
   };
   verifiers.set(keys, verify);
