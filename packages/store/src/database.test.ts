@@ -123,3 +123,32 @@ describe("PGlite data folder", () => {
     }
   });
 });
+
+describe("closing the embedded database", () => {
+  it("lets the queries and the transaction queued before it finish, then refuses later ones with a clear error", async () => {
+    const database = await openDatabase({ pgliteThread: false });
+    const { db } = database;
+    await sql`create table t (n int)`.execute(db);
+    // A transaction holds the one connection; five queries queue behind it.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const transaction = db.transaction().execute(async (trx) => {
+      await sql`insert into t values (1)`.execute(trx);
+      await held;
+      await sql`insert into t values (2)`.execute(trx);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const queued = Array.from({ length: 5 }, (_, i) => sql<{ n: number }>`select ${i}::int as n`.execute(db));
+    const closing = database.close();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Asked once closing has begun: refused at once, not queued behind the others.
+    await expect(sql`select 1`.execute(db)).rejects.toThrow(/destroyed|closed/);
+    release();
+    await transaction;
+    expect((await Promise.all(queued)).map((r) => r.rows[0]?.n)).toEqual([0, 1, 2, 3, 4]);
+    await closing;
+    await expect(sql`select 1`.execute(db)).rejects.toThrow(/destroyed|closed/);
+  });
+});

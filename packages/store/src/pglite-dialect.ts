@@ -57,18 +57,26 @@ export class PGliteDialect implements Dialect {
 /** A FIFO mutex: `acquire()` resolves when the caller owns the lock; `release()` passes it on. */
 class Mutex {
   #locked = false;
-  readonly #waiters: (() => void)[] = [];
+  readonly #waiters: { grant: () => void; refuse: (error: Error) => void }[] = [];
+  #closed: Error | undefined;
 
-  /** Rejects after `timeoutMs` without taking the lock. */
+  /** Rejects after `timeoutMs` without taking the lock, or at once once closed. */
   async acquire(timeoutMs: number): Promise<void> {
+    if (this.#closed) throw this.#closed;
     if (!this.#locked) {
       this.#locked = true;
       return;
     }
     await new Promise<void>((resolve, reject) => {
-      const waiter = () => {
-        clearTimeout(timer);
-        resolve();
+      const waiter = {
+        grant: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        refuse: (error: Error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
       };
       const timer = setTimeout(() => {
         const i = this.#waiters.indexOf(waiter);
@@ -85,10 +93,19 @@ class Mutex {
 
   release(): void {
     const next = this.#waiters.shift();
-    if (next) next();
+    if (next) next.grant();
     else this.#locked = false;
   }
+
+  /** Refuses every caller still waiting, and every later one, with `error`. */
+  close(error: Error): void {
+    this.#closed = error;
+    for (const waiter of this.#waiters.splice(0)) waiter.refuse(error);
+  }
 }
+
+/** How long closing waits for the queries and transactions already queued to finish. */
+const DRAIN_TIMEOUT_MS = 10_000;
 
 class PGliteDriver implements Driver {
   readonly #connection: PGliteConnection;
@@ -141,8 +158,21 @@ class PGliteDriver implements Driver {
     this.#mutex.release();
   }
 
+  /**
+   * Lets the queries and transactions queued before it finish (FIFO: they hold or wait for the
+   * connection ahead of this call), then refuses any later one with a clear error. A server
+   * stopping under load thus answers what it had started instead of failing it on a closed
+   * database. The owner of the PGlite instance closes it afterwards (see openDatabase).
+   */
   async destroy(): Promise<void> {
-    // The owner of the PGlite instance closes it (see openDatabase).
+    try {
+      await this.#mutex.acquire(DRAIN_TIMEOUT_MS);
+    } catch {
+      // Something held the connection for 10 s: close anyway (it fails on the closed database).
+    }
+    this.#mutex.close(
+      new Error("the database is closed: the server is stopping, or the database was closed by its owner"),
+    );
   }
 }
 
