@@ -81,6 +81,11 @@ export type AppDeps = {
   startWorker?: boolean;
   /** How often the worker looks for due jobs, in ms. */
   workerPollMs?: number;
+  /**
+   * Close `database` when the app closes, after everything in the app that uses it (the jobs
+   * worker, the audit sealer, the decision stream). startServer sets it: the app owns its database.
+   */
+  ownsDatabase?: boolean;
   /** The built web app folder (default apps/web/dist). */
   webDistDir?: string;
   /** Approved OpenID Connect providers (ACC-2); default config.oidcProviders. */
@@ -153,6 +158,11 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     ...https,
   }) as unknown as FastifyInstance;
 
+  // Fastify runs onClose hooks last-added first: added before all others, this one runs after them.
+  if (deps.ownsDatabase)
+    app.addHook("onClose", async () => {
+      await database.close();
+    });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook("onRequest", (request, reply, done) => {

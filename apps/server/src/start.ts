@@ -51,10 +51,7 @@ export async function startServer({ config, demo }: StartOptions): Promise<Start
   );
   try {
     await migrate(database.db);
-    const app = await createApp({ config, database, manifest });
-    app.addHook("onClose", async () => {
-      await database.close();
-    });
+    const app = await createApp({ config, database, manifest, ownsDatabase: true });
     let demoSummary: DemoSummary | undefined;
     await app.ready();
     if (demo && (await isEmptyOfSubjects(database.db)))

@@ -2,9 +2,12 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { createTestDatabase } from "@custos/store";
+import { type KyselyPlugin, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.ts";
 import { StartError, startServer } from "../src/start.ts";
+import { buildTestApp } from "./helpers.ts";
 
 let dir: string;
 beforeAll(async () => {
@@ -45,5 +48,42 @@ describe("startServer", () => {
     } finally {
       await server.close();
     }
+  });
+
+  it("closes the database it owns last, after the jobs worker and the audit sealer have stopped", async () => {
+    const database = await createTestDatabase();
+    // Queries the app sends once its database began to close (that close waits 20 ms first, time
+    // for the worker, which polls every millisecond, to query again if it were still running).
+    let closing = false;
+    const late: string[] = [];
+    const recorder: KyselyPlugin = {
+      transformQuery: ({ node }) => {
+        if (closing) late.push(node.kind);
+        return node;
+      },
+      transformResult: async ({ result }) => result,
+    };
+    const t = await buildTestApp({
+      deps: {
+        ownsDatabase: true,
+        workerPollMs: 1,
+        database: {
+          ...database,
+          db: database.db.withPlugin(recorder),
+          close: async () => {
+            closing = true;
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            await database.close();
+          },
+        },
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const before = t.logs.length;
+    await t.app.close();
+    expect(late).toEqual([]);
+    expect(t.logs.slice(before).filter((line) => /"level":(40|50|60)/.test(line))).toEqual([]);
+    await expect(sql`select 1`.execute(database.db)).rejects.toThrow(/destroyed|closed/);
+    await t.database.close();
   });
 });
