@@ -370,7 +370,7 @@ export const httpDecisionsBenchmark: Benchmark = {
               measured(server.child.pid, singleUrl, { ...post, seconds: peakSeconds }),
             ),
           () => checked("hello-world", measured(peerPid, peerUrl, { ...post, seconds: peakSeconds })),
-          () => settled(),
+          settled,
         );
         const ours = peaks.map(([o]) => o);
         const theirs = peaks.map(([, t]) => t);
@@ -413,7 +413,7 @@ export const httpDecisionsBenchmark: Benchmark = {
           () =>
             checked("batch decisions", load(batchUrl, { ...post, bodies: batches, seconds: batchSeconds })),
           () => checked("single decisions", load(singleUrl, { ...post, seconds: batchSeconds })),
-          () => settled(),
+          settled,
         );
         const batchRuns = batchPairs.map(([b]) => b);
         const pairedSingles = batchPairs.map(([, o]) => o);

@@ -50,7 +50,7 @@ describe("startServer", () => {
     }
   });
 
-  it("closes the database it owns last, after the jobs worker and the audit sealer have stopped", async () => {
+  it("SEC-4: closes the database it owns last, after the jobs worker and the audit sealer have stopped", async () => {
     const database = await createTestDatabase();
     // Queries the app sends once its database began to close (that close waits 20 ms first, time
     // for the worker, which polls every millisecond, to query again if it were still running).

@@ -125,7 +125,7 @@ describe("PGlite data folder", () => {
 });
 
 describe("closing the embedded database", () => {
-  it("lets the queries and the transaction queued before it finish, then refuses later ones with a clear error", async () => {
+  it("SEC-4: lets the queries and the transaction queued before it finish (audit writes among them), then refuses later ones with a clear error", async () => {
     const database = await openDatabase({ pgliteThread: false });
     const { db } = database;
     await sql`create table t (n int)`.execute(db);
